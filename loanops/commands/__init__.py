@@ -1,0 +1,1 @@
+"""The sub-commands of the `loanops` console script, one module each."""

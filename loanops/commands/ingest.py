@@ -1,0 +1,11 @@
+"""`loanops ingest` (placeholder until its module lands)."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("ingest")
+def command() -> None:
+    """Not available yet."""
+    raise click.ClickException("not implemented yet")

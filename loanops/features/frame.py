@@ -1,0 +1,159 @@
+"""The feature specification applied in Python, for the API and the packaged model.
+
+It reads raw applications with the published field names and gives exactly what the dbt
+silver and gold models give for the same rows (proved by the parity tests). Values are
+handled as text first, as ingest lands them, so a number sent as JSON and the same number
+read from a CSV clean alike.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from loanops.features import spec
+
+_NUMBER = re.compile(spec.NUMBER_PATTERN)
+_ID = re.compile(spec.ID_PATTERN)
+_TRUE = frozenset(spec.TRUE_TOKENS)
+_FALSE = frozenset(spec.FALSE_TOKENS)
+_PLACEHOLDERS = frozenset(spec.PLACEHOLDERS)
+ID_REJECTION = f"{spec.ID_NAME} is missing or not a whole number"
+
+
+def as_text(value: Any) -> str | None:
+    """The text a CSV would carry for a value; None when missing."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return None if math.isnan(value) else repr(value)
+    if isinstance(value, (np.floating,)):
+        return None if np.isnan(value) else repr(float(value))
+    return str(value)
+
+
+def parse_number(value: Any) -> float:
+    """A number from text; NaN for missing values and junk tokens."""
+    text = as_text(value)
+    if text is None:
+        return math.nan
+    text = text.strip(" ")
+    return float(text) if _NUMBER.fullmatch(text) else math.nan
+
+
+def parse_flag(value: Any) -> float:
+    """1.0 or 0.0 from 0/1, 1.0/0.0, Yes/No, true/false; NaN otherwise."""
+    text = as_text(value)
+    if text is None:
+        return math.nan
+    token = text.strip(" ").lower()
+    if token in _TRUE:
+        return 1.0
+    return 0.0 if token in _FALSE else math.nan
+
+
+def parse_category(value: Any, values: Mapping[str, str]) -> str:
+    """The canonical category: 'unknown' for missing or placeholders, 'other' if unlisted."""
+    text = as_text(value)
+    if text is None:
+        return spec.UNKNOWN
+    token = text.strip(" ").lower()
+    if token in _PLACEHOLDERS:
+        return spec.UNKNOWN
+    return values.get(token, spec.OTHER)
+
+
+def parse_id(value: Any) -> int | None:
+    """An application id from text; None when missing or not a whole number."""
+    text = as_text(value)
+    if text is None:
+        return None
+    text = text.strip(" ")
+    return int(text) if _ID.fullmatch(text) else None
+
+
+def _column(raw: pd.DataFrame, name: str) -> list[Any]:
+    """The raw values of one published column (all missing if the column is absent)."""
+    if name in raw.columns:
+        return raw[name].tolist()
+    return [None] * len(raw)
+
+
+def clean(raw: pd.DataFrame) -> pd.DataFrame:
+    """Silver columns for raw applications (published names), as the silver model makes them."""
+    out: dict[str, Any] = {}
+    for rule in spec.NUMBERS:
+        values = np.array([parse_number(v) for v in _column(raw, rule.source)], dtype="float64")
+        if rule.sentinel is not None:
+            is_sentinel = values == rule.sentinel
+            out[rule.sentinel_flag] = is_sentinel.astype("float64")  # type: ignore[index]
+            values = np.where(is_sentinel, np.nan, values)
+        out[rule.name] = values
+    for rule in spec.FLAGS:
+        out[rule.name] = np.array([parse_flag(v) for v in _column(raw, rule.source)], "float64")
+    for rule in spec.CATEGORIES:
+        out[rule.name] = [parse_category(v, rule.values) for v in _column(raw, rule.source)]
+    return pd.DataFrame(out, index=raw.index)[list(spec.SILVER_COLUMNS)]
+
+
+def rejection_reasons(raw: pd.DataFrame, require_id: bool = True) -> list[str | None]:
+    """Why each raw row would be rejected by silver (first reason), or None when it is kept."""
+    reasons: list[str | None] = [None] * len(raw)
+    if require_id:
+        for i, value in enumerate(_column(raw, "ID")):
+            if parse_id(value) is None:
+                reasons[i] = ID_REJECTION
+    for rule in spec.NUMBERS:
+        for i, value in enumerate(_column(raw, rule.source)):
+            if reasons[i] is None:
+                number = parse_number(value)
+                if number < rule.low or number > rule.high:
+                    reasons[i] = rule.range_message
+    return reasons
+
+
+def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """Numerator / nullif(denominator, 0), as SQL computes it."""
+    ok = ~np.isnan(denominator) & (denominator != 0)
+    result = np.full(numerator.shape, np.nan)
+    np.divide(numerator, denominator, out=result, where=ok)
+    return result
+
+
+def features(silver: pd.DataFrame) -> pd.DataFrame:
+    """Gold feature columns (model features, then protected attributes) from silver columns."""
+    out: dict[str, Any] = {}
+    for feature in spec.NUMERIC_FEATURES:
+        if isinstance(feature, spec.Ratio):
+            out[feature.name] = _divide(
+                silver[feature.numerator].to_numpy("float64"),
+                silver[feature.denominator].to_numpy("float64"),
+            )
+        elif isinstance(feature, spec.DaysToYears):
+            out[feature.name] = silver[feature.days].to_numpy("float64") / spec.DAYS_PER_YEAR
+        else:
+            out[feature.name] = silver[feature.name].to_numpy("float64")
+    for name in spec.FLAG_FEATURES:
+        out[name] = silver[name].to_numpy("float64")
+    for name in (*spec.CATEGORY_FEATURES, *spec.PROTECTED):
+        out[name] = silver[name].tolist()
+    return pd.DataFrame(out, index=silver.index)
+
+
+def raw_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """A frame of raw applications from dicts keyed by published names."""
+    return pd.DataFrame.from_records(list(records))
+
+
+def build(raw: pd.DataFrame) -> pd.DataFrame:
+    """Gold features straight from raw applications (clean, then derive)."""
+    return features(clean(raw))

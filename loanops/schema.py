@@ -1,0 +1,164 @@
+"""The published NBFI loan layout: one source of truth for column names, kinds and ranges.
+
+The generator writes these columns, ingest checks files against them, the feature
+specification cleans them and the API validates requests with them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Kind(str, Enum):
+    """How a raw text value is interpreted by the cleaning rules."""
+
+    ID = "id"
+    NUMBER = "number"
+    FLAG = "flag"
+    CATEGORY = "category"
+    LABEL = "label"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One published column of the applications file."""
+
+    name: str
+    kind: Kind
+    description: str
+    low: float | None = None
+    high: float | None = None
+    protected: bool = False
+
+    @property
+    def raw(self) -> str:
+        """The name in raw and bronze tables: lowercase snake_case, the published typo fixed."""
+        return raw_name(self.name)
+
+
+# `default` is a reserved word in every SQL dialect we target, so the label lands renamed.
+_RAW_OVERRIDES = {"Default": "loan_default"}
+
+
+def raw_name(name: str) -> str:
+    """Turn a published column name into its raw/bronze warehouse name."""
+    if name in _RAW_OVERRIDES:
+        return _RAW_OVERRIDES[name]
+    fixed = name.replace("Cleint", "Client")
+    return re.sub(r"[^a-z0-9]+", "_", fixed.lower()).strip("_")
+
+
+_DAYS_MAX = 43_830.0  # 120 years: anything older is not a person's history
+EMPLOYED_DAYS_SENTINEL = 365_243.0  # "not employed", as in the public data set
+
+COLUMNS: tuple[Column, ...] = (
+    Column("ID", Kind.ID, "Loan application id (the primary key)."),
+    Column("Client_Income", Kind.NUMBER, "Client income in dollars.", 0, 1e8),
+    Column("Car_Owned", Kind.FLAG, "Client owned a car before applying (1 yes, 0 no)."),
+    Column("Bike_Owned", Kind.FLAG, "Client owns a bike (1 yes, 0 no)."),
+    Column("Active_Loan", Kind.FLAG, "Client had another active loan when applying (1 yes, 0 no)."),
+    Column("House_Own", Kind.FLAG, "Client owns a house (1 yes, 0 no)."),
+    Column("Child_Count", Kind.NUMBER, "Number of children of the client.", 0, 50),
+    Column("Credit_Amount", Kind.NUMBER, "Credit amount of the loan in dollars.", 0, 1e8),
+    Column("Loan_Annuity", Kind.NUMBER, "Loan annuity (periodic repayment) in dollars.", 0, 1e7),
+    Column("Accompany_Client", Kind.CATEGORY, "Who accompanied the client when applying."),
+    Column("Client_Income_Type", Kind.CATEGORY, "The client's type of income."),
+    Column("Client_Education", Kind.CATEGORY, "Highest level of education the client reached."),
+    Column(
+        "Client_Marital_Status",
+        Kind.CATEGORY,
+        "Marital status (D divorced, S single, M married, W widowed).",
+        protected=True,
+    ),
+    Column("Client_Gender", Kind.CATEGORY, "Gender of the client.", protected=True),
+    Column("Loan_Contract_Type", Kind.CATEGORY, "Loan type (CL cash loan, RL revolving loan)."),
+    Column("Client_Housing_Type", Kind.CATEGORY, "The client's housing situation."),
+    Column(
+        "Population_Region_Relative",
+        Kind.NUMBER,
+        "Relative population of the client's region (higher is more populated).",
+        0,
+        1,
+    ),
+    Column("Age_Days", Kind.NUMBER, "Age of the client in days at application.", 0, _DAYS_MAX),
+    Column(
+        "Employed_Days",
+        Kind.NUMBER,
+        "Days before the application the client started earning (365243: not employed).",
+        0,
+        EMPLOYED_DAYS_SENTINEL,
+    ),
+    Column(
+        "Registration_Days",
+        Kind.NUMBER,
+        "Days before the application the client changed registration.",
+        0,
+        _DAYS_MAX,
+    ),
+    Column(
+        "ID_Days",
+        Kind.NUMBER,
+        "Days before the application the client changed the identity document used.",
+        0,
+        _DAYS_MAX,
+    ),
+    Column("Own_House_Age", Kind.NUMBER, "Age of the client's house in years.", 0, 200),
+    Column("Mobile_Tag", Kind.FLAG, "Client gave a mobile number (1 yes, 0 no)."),
+    Column("Homephone_Tag", Kind.FLAG, "Client gave a home phone number (1 yes, 0 no)."),
+    Column("Workphone_Working", Kind.FLAG, "Work phone number was reachable (1 yes, 0 no)."),
+    Column("Client_Occupation", Kind.CATEGORY, "The client's occupation."),
+    Column("Client_Family_Members", Kind.NUMBER, "Number of family members.", 0, 60),
+    Column("Cleint_City_Rating", Kind.NUMBER, "City rating (3 best, 2 good, 1 average).", 1, 3),
+    Column(
+        "Application_Process_Day",
+        Kind.NUMBER,
+        "Day of the week of the application (0 Sunday to 6 Saturday).",
+        0,
+        6,
+    ),
+    Column("Application_Process_Hour", Kind.NUMBER, "Hour of the day of the application.", 0, 23),
+    Column(
+        "Client_Permanent_Match_Tag",
+        Kind.FLAG,
+        "Contact address does not match the permanent address (Yes/No).",
+    ),
+    Column(
+        "Client_Contact_Work_Tag",
+        Kind.FLAG,
+        "Work address does not match the contact address (Yes/No).",
+    ),
+    Column("Type_Organization", Kind.CATEGORY, "Type of organisation the client works for."),
+    Column("Score_Source_1", Kind.NUMBER, "External credit score 1, normalised to [0, 1].", 0, 1),
+    Column("Score_Source_2", Kind.NUMBER, "External credit score 2, normalised to [0, 1].", 0, 1),
+    Column("Score_Source_3", Kind.NUMBER, "External credit score 3, normalised to [0, 1].", 0, 1),
+    Column(
+        "Social_Circle_Default",
+        Kind.NUMBER,
+        "Share of the client's social circle that defaulted in the last 60 days.",
+        0,
+        1,
+    ),
+    Column(
+        "Phone_Change",
+        Kind.NUMBER,
+        "Days before the application the client changed phone.",
+        0,
+        _DAYS_MAX,
+    ),
+    Column("Credit_Bureau", Kind.NUMBER, "Credit bureau enquiries in the last year.", 0, 100),
+    Column("Default", Kind.LABEL, "1 if the client defaulted on the loan, 0 otherwise."),
+)
+
+BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+ID_COLUMN = "ID"
+LABEL_COLUMN = "Default"
+FIRST_ID = 12_100_001
+
+PUBLISHED_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+APPLICATION_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind != Kind.LABEL)
+INPUT_COLUMNS: tuple[str, ...] = tuple(
+    c.name for c in COLUMNS if c.kind not in (Kind.ID, Kind.LABEL)
+)
+OUTCOME_COLUMNS: tuple[str, ...] = (ID_COLUMN, LABEL_COLUMN)

@@ -1,0 +1,33 @@
+"""Shared fixtures: a real PostgreSQL server and an isolated data folder per test."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.postgres_server import PostgresServer, start_postgres
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the whole test session."""
+    server = start_postgres()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.datadir.parent, ignore_errors=True)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh LOANOPS_DATA_DIR for one test."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    monkeypatch.setenv("LOANOPS_DATA_DIR", str(folder))
+    monkeypatch.delenv("LOANOPS_DUCKDB_PATH", raising=False)
+    monkeypatch.delenv("LOANOPS_LANDING_DIR", raising=False)
+    return folder
