@@ -158,7 +158,7 @@ CATEGORIES: tuple[CategoryRule, ...] = (
             "Junior secondary",
             Post_Grad="Graduation",
         ),
-    ),  # fmt: skip
+    ),
     CategoryRule("Client_Marital_Status", "marital_status", _categories("M", "S", "D", "W")),
     CategoryRule("Client_Gender", "gender", _categories("Male", "Female")),
     CategoryRule("Loan_Contract_Type", "contract_type", _categories("CL", "RL")),
