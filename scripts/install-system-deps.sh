@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install the Debian packages the project needs (run as root; `make install` calls it).
+# Versions are pinned to what the project was tested with; if Debian's archive has moved on
+# (security updates replace versions), the script says so and takes the archive's version.
+set -euo pipefail
+
+PACKAGES=(
+  "postgresql-15=15.18-0+deb12u1"        # the real server the tests run dbt and the store against
+  "unixodbc=2.3.11-2+deb12u1"            # pyodbc's driver manager (Azure SQL)
+  "chromium=156.0.8078.108-1~deb12u1"    # headless browser tests (web form, Dagster UI)
+  "fonts-dejavu-core=2.37-6"             # readable screenshots
+)
+
+missing=()
+for spec in "${PACKAGES[@]}"; do
+  name=${spec%%=*}
+  dpkg-query -W -f='${Status}' "$name" 2>/dev/null | grep -q "install ok installed" || missing+=("$spec")
+done
+if ! command -v kubectl >/dev/null 2>&1; then
+  missing+=("kubernetes-client")   # `kubectl kustomize` for the manifest tests
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages: all present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "system packages missing (${missing[*]}): run 'sudo bash scripts/install-system-deps.sh'" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+if ! apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+  echo "pinned versions not available any more; installing the archive's current versions" >&2
+  apt-get install -y -q --no-install-recommends "${missing[@]%%=*}"
+fi
