@@ -1,0 +1,84 @@
+"""Full and incremental `dbt build` times on the embedded DuckDB warehouse.
+
+Run: .venv/bin/python benchmarks/bench_dbt.py [--rows 121856 1000000] [--increment 0.01]
+
+For each size: generate a book, ingest it, time a full `dbt build`; then land a 1 % batch of
+new applications, ingest it and time the incremental `dbt build`. Targets (issue 2): full build
+of 1,000,000 applications <= 60 s; incremental <= 20 % of the full build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+FIRST_ID = 12_100_001
+
+
+def run(args: list[str], env: dict[str, str]) -> float:
+    """Run a command from the repo root; return its wall time in seconds."""
+    start = time.perf_counter()
+    done = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return elapsed
+
+
+def measure(rows: int, increment: float, workdir: Path) -> dict[str, float]:
+    """Time generate, ingest, full build and incremental build for one book size."""
+    data = workdir / f"rows-{rows}"
+    env = {**os.environ, "LOANOPS_DATA_DIR": str(data), "LOANOPS_TARGET": "duckdb"}
+    loanops, dbt = str(BIN / "loanops"), str(BIN / "dbt")
+    dbt_build = [dbt, "build", "--project-dir", ".", "--profiles-dir", "profiles"]
+    figures = {
+        "generate_s": run([loanops, "generate", "--rows", str(rows), "--seed", "1",
+                           "--name", "base"], env),
+        "ingest_s": run([loanops, "ingest"], env),
+        "full_build_s": run(dbt_build, env),
+    }  # fmt: skip
+    batch = max(1, int(rows * increment))
+    run([loanops, "generate", "--rows", str(batch), "--seed", "2", "--name", "batch2",
+         "--first-id", str(FIRST_ID + rows)], env)  # fmt: skip
+    run([loanops, "ingest"], env)
+    figures["incremental_build_s"] = run(dbt_build, env)
+    figures["incremental_rows"] = batch
+    return figures
+
+
+def main() -> None:
+    """Print the figures as a markdown table with the machine and the command."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, nargs="+", default=[121_856, 1_000_000])
+    parser.add_argument("--increment", type=float, default=0.01)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="loanops-bench-dbt-", dir=REPO / "data"))
+    print(f"# dbt build benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}\n")
+    print("| applications | generate s | ingest s | full dbt build s | +1 % batch build s | incremental / full |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    try:
+        for rows in args.rows:
+            f = measure(rows, args.increment, workdir)
+            ratio = f["incremental_build_s"] / f["full_build_s"]
+            print(f"| {rows:,} | {f['generate_s']:.1f} | {f['ingest_s']:.1f} | {f['full_build_s']:.1f}"
+                  f" | {f['incremental_build_s']:.1f} | {ratio:.0%} |", flush=True)  # fmt: skip
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print("\ntargets: full build of 1,000,000 <= 60 s; incremental <= 20 % of full")
+
+
+if __name__ == "__main__":
+    (REPO / "data").mkdir(exist_ok=True)
+    main()
