@@ -24,6 +24,7 @@ _TRUE = frozenset(spec.TRUE_TOKENS)
 _FALSE = frozenset(spec.FALSE_TOKENS)
 _PLACEHOLDERS = frozenset(spec.PLACEHOLDERS)
 ID_REJECTION = f"{spec.ID_NAME} is missing or not a whole number"
+LABEL_REJECTION = f"{spec.LABEL_NAME} is not 0 or 1"
 
 
 def as_text(value: Any) -> str | None:
@@ -81,6 +82,15 @@ def parse_id(value: Any) -> int | None:
     return int(text) if _ID.fullmatch(text) else None
 
 
+def parse_label(value: Any) -> float:
+    """The 0/1 outcome from '0', '1', '0.0' or '1.0' (spaces trimmed); NaN otherwise."""
+    text = as_text(value)
+    if text is None:
+        return math.nan
+    label = spec.LABEL_TOKENS.get(text.strip(" "))
+    return math.nan if label is None else float(label)
+
+
 def _column(raw: pd.DataFrame, name: str) -> list[Any]:
     """The raw values of one published column (all missing if the column is absent)."""
     if name in raw.columns:
@@ -118,6 +128,19 @@ def rejection_reasons(raw: pd.DataFrame, require_id: bool = True) -> list[str | 
                 number = parse_number(value)
                 if number < rule.low or number > rule.high:
                     reasons[i] = rule.range_message
+    return reasons
+
+
+def outcome_rejection_reasons(raw: pd.DataFrame) -> list[str | None]:
+    """Why each raw outcome row (published names ID, Default) is unusable, or None."""
+    reasons: list[str | None] = []
+    for id_value, label in zip(_column(raw, "ID"), _column(raw, "Default"), strict=True):
+        if parse_id(id_value) is None:
+            reasons.append(ID_REJECTION)
+        elif math.isnan(parse_label(label)):
+            reasons.append(LABEL_REJECTION)
+        else:
+            reasons.append(None)
     return reasons
 
 

@@ -241,13 +241,33 @@
     is_permanent_address_mismatch,
     is_work_address_mismatch,
     is_not_employed,
-    accompany_client,
-    income_type,
-    education,
-    contract_type,
-    housing_type,
-    occupation,
-    organization_type,
-    marital_status,
-    gender
+    cast(accompany_client as varchar(64)) as accompany_client,
+    cast(income_type as varchar(64)) as income_type,
+    cast(education as varchar(64)) as education,
+    cast(contract_type as varchar(64)) as contract_type,
+    cast(housing_type as varchar(64)) as housing_type,
+    cast(occupation as varchar(64)) as occupation,
+    cast(organization_type as varchar(64)) as organization_type,
+    cast(marital_status as varchar(64)) as marital_status,
+    cast(gender as varchar(64)) as gender
+{%- endmacro %}
+
+{% macro loanops_clean_column_names() -%}
+    {{ return(['client_income', 'credit_amount', 'loan_annuity', 'child_count', 'family_members', 'region_population_relative', 'age_days', 'employed_days', 'registration_days', 'id_change_days', 'phone_change_days', 'house_age_years', 'city_rating', 'application_weekday', 'application_hour', 'score_source_1', 'score_source_2', 'score_source_3', 'social_circle_default_ratio', 'credit_bureau_enquiries', 'is_not_employed', 'has_car', 'has_bike', 'has_active_loan', 'has_house', 'has_mobile', 'has_homephone', 'is_workphone_reachable', 'is_permanent_address_mismatch', 'is_work_address_mismatch', 'accompany_client', 'income_type', 'education', 'marital_status', 'gender', 'contract_type', 'housing_type', 'occupation', 'organization_type']) }}
+{%- endmacro %}
+
+{% macro loanops_feature_names() -%}
+    {{ return(['client_income', 'credit_amount', 'loan_annuity', 'child_count', 'family_members', 'region_population_relative', 'age_years', 'employed_years', 'registration_years', 'id_change_years', 'phone_change_years', 'house_age_years', 'city_rating', 'application_weekday', 'application_hour', 'score_source_1', 'score_source_2', 'score_source_3', 'social_circle_default_ratio', 'credit_bureau_enquiries', 'credit_to_income_ratio', 'annuity_to_income_ratio', 'annuity_to_credit_ratio', 'income_per_family_member', 'has_car', 'has_bike', 'has_active_loan', 'has_house', 'has_mobile', 'has_homephone', 'is_workphone_reachable', 'is_permanent_address_mismatch', 'is_work_address_mismatch', 'is_not_employed', 'accompany_client', 'income_type', 'education', 'contract_type', 'housing_type', 'occupation', 'organization_type', 'marital_status', 'gender']) }}
+{%- endmacro %}
+
+{% macro loanops_clean_outcome_columns() -%}
+    {{ loanops_whole_number('id') }} as application_id,
+    case when trim(loan_default) in ('0', '0.0') then 0 when trim(loan_default) in ('1', '1.0') then 1 end as is_default
+{%- endmacro %}
+
+{% macro loanops_outcome_rejection_reason() -%}
+    case
+        when application_id is null then 'application_id is missing or not a whole number'
+        when is_default is null then 'is_default is not 0 or 1'
+    end
 {%- endmacro %}

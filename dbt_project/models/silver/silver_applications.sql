@@ -1,0 +1,23 @@
+with application_loads as (
+
+    select * from {{ ref('silver_application_loads') }}
+
+),
+
+final as (
+
+    select
+        application_id,
+        {%- for column in loanops_clean_column_names() %}
+        {{ column }},
+        {%- endfor %}
+        source_file,
+        source_row,
+        loaded_at,
+        load_id
+    from application_loads
+    where rejection_reason is null
+
+)
+
+select * from final
