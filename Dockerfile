@@ -1,0 +1,88 @@
+# syntax=docker/dockerfile:1
+# The scoring API image (serving/): gunicorn + Flask, only the serving dependencies
+# (requirements/serving-lock.txt: mlflow-skinny, no Dagster, no dbt), ODBC Driver 18 for Azure SQL.
+#
+#   docker build -t loanops-api .
+#   docker run --rm -p 8080:8080 -e LOANOPS_API_KEYS=... loanops-api
+#
+# Base: Python 3.11 slim on Debian 12, pinned by tag and by the digest of that tag's multi-arch
+# index as published on Docker Hub. The digest could not be pulled from the machines this file
+# was written on: CD resolves the tag and fails the build if it no longer matches
+# (.github/workflows/cd.yml, "Check the base image digest"); Renovate keeps both current.
+ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm@sha256:86adf8dbadc3d6e82ee5dd2c74bec2e1c2467cdad47886280501df722372d2e1
+
+# ---- build: a virtual environment from the hashed lock, wheels only ----------------------------
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+RUN python -m venv /opt/venv
+COPY requirements/serving-lock.txt /tmp/serving-lock.txt
+# --require-hashes: every wheel is the one that was locked; --only-binary: no compiler needed.
+RUN /opt/venv/bin/pip install --no-deps --require-hashes --only-binary=:all: \
+        -r /tmp/serving-lock.txt \
+    && /opt/venv/bin/pip check
+
+# ---- runtime -------------------------------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS runtime
+
+# Debian packages, pinned (bump with the base image):
+#   unixodbc          the ODBC driver manager pyodbc links against (libodbc.so.2) + odbcinst
+#   libgssapi-krb5-2  needed by the Microsoft ODBC driver (Kerberos/Entra ID libraries)
+#   libgomp1          OpenMP runtime that the LightGBM wheel does not bundle
+ARG UNIXODBC_VERSION=2.3.11-2+deb12u1
+ARG LIBGSSAPI_KRB5_VERSION=1.20.1-2+deb12u5
+ARG LIBGOMP1_VERSION=12.2.0-14+deb12u1
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        "unixodbc=${UNIXODBC_VERSION}" \
+        "libgssapi-krb5-2=${LIBGSSAPI_KRB5_VERSION}" \
+        "libgomp1=${LIBGOMP1_VERSION}" \
+    && rm -rf /var/lib/apt/lists/*
+
+# A fixed numeric non-root user, so Kubernetes can check runAsNonRoot without a name lookup.
+RUN groupadd --system --gid 10001 loanops \
+    && useradd --system --uid 10001 --gid loanops --no-create-home \
+        --home-dir /nonexistent --shell /usr/sbin/nologin loanops
+
+COPY --from=build /opt/venv /opt/venv
+
+# Register ODBC Driver 18, which the mssql-python-odbc wheel ships inside the venv, under the
+# name SQLAlchemy's mssql+pyodbc URL asks for ("driver=ODBC Driver 18 for SQL Server").
+# The build fails here if the wheel moves the library.
+RUN driver_dir=/opt/venv/lib/python3.11/site-packages/mssql_python_odbc/libs/linux/debian_ubuntu/x86_64/lib \
+    && driver="$(find "$driver_dir" -name 'libmsodbcsql-18.*.so.*' -print -quit)" \
+    && test -n "$driver" \
+    && printf '[ODBC Driver 18 for SQL Server]\nDescription=Microsoft ODBC Driver 18 for SQL Server\nDriver=%s\nUsageCount=1\n' \
+        "$driver" > /etc/odbcinst.ini \
+    && odbcinst -q -d -n "ODBC Driver 18 for SQL Server"
+
+# Only the packages the API imports; owned by root, so the app user cannot change its own code.
+WORKDIR /app
+COPY loanops/ loanops/
+COPY ml/ ml/
+COPY serving/ serving/
+# Byte-compile now: the root filesystem is read-only at run time.
+RUN /opt/venv/bin/python -m compileall -q /app
+
+ARG VCS_REF=unknown
+LABEL org.opencontainers.image.title="loanops-api" \
+      org.opencontainers.image.description="Loan default scoring API (Flask under gunicorn)" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.revision="${VCS_REF}"
+
+# Only /tmp needs to be writable (an emptyDir in k8s/base/deployment.yaml): MLflow downloads the
+# model there, gunicorn keeps its worker heartbeat files there. HOME points there for libraries
+# that cache under ~.
+ENV PATH=/opt/venv/bin:${PATH} \
+    PYTHONPATH=/app \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    HOME=/tmp \
+    ODBCSYSINI=/etc \
+    LOANOPS_MODEL_URI=models:/loan-default@champion
+
+USER 10001:10001
+EXPOSE 8080
+# No HEALTHCHECK: Kubernetes ignores it; the Deployment probes /healthz and /readyz instead.
+CMD ["gunicorn", "-c", "serving/gunicorn_conf.py", "serving.app:create_app()"]
