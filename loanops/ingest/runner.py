@@ -1,0 +1,156 @@
+"""Land a folder of CSV files, each exactly once and each whole or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from loanops import warehouse
+from loanops.ingest.diagnose import first_problem
+from loanops.ingest.engine import LAYOUT_TABLES, Engine, Progress, Stamp
+from loanops.ingest.layout import RejectedFileError, inspect_file, landing_files
+from loanops.ingest.loadlog import LOADED, REJECTED, LoadLogEntry, file_checksum, utc_now
+from loanops.settings import Settings
+
+SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one landed file."""
+
+    file_name: str
+    status: str  # loaded | skipped | rejected
+    rows: int = 0
+    layout: str | None = None
+    load_id: int | None = None
+    reason: str | None = None  # why it was skipped or rejected
+
+    @property
+    def message(self) -> str:
+        """One line for the operator: the file, then what happened."""
+        if self.status == LOADED:
+            return f"{self.file_name}: loaded {self.rows} rows ({self.layout}, load {self.load_id})"
+        if self.status == REJECTED:
+            return f"{self.file_name}: rejected: {self.reason}"
+        return f"{self.file_name}: skipped, {self.reason}"
+
+
+def open_engine(settings: Settings) -> Engine:
+    """The ingest engine of the target LOANOPS_TARGET names, on a fresh connection."""
+    conn = warehouse.connect(settings)
+    if settings.target == "duckdb":
+        from loanops.ingest.duckdb_engine import DuckDBEngine
+
+        return DuckDBEngine(conn)
+    if settings.target == "postgres":
+        from loanops.ingest.postgres_engine import PostgresEngine
+
+        return PostgresEngine(conn)
+    from loanops.ingest.mssql_engine import MssqlEngine
+
+    return MssqlEngine(conn)
+
+
+def ingest_folder(
+    settings: Settings,
+    folder: Path | None = None,
+    *,
+    retry_rejected: bool = False,
+    on_result: Callable[[FileResult], None] | None = None,
+    progress_for: Callable[[Path], Progress | None] | None = None,
+) -> list[FileResult]:
+    """Land every *.csv directly in the folder (default: the landing folder) into raw tables."""
+    folder = folder or settings.landing_dir
+    engine = open_engine(settings)
+    results = []
+    try:
+        engine.ensure_tables()
+        for path in landing_files(folder):
+            progress = progress_for(path) if progress_for else None
+            result = ingest_file(engine, path, retry_rejected=retry_rejected, progress=progress)
+            results.append(result)
+            if on_result:
+                on_result(result)
+    finally:
+        engine.close()
+    return results
+
+
+def ingest_file(
+    engine: Engine, path: Path, *, retry_rejected: bool = False, progress: Progress | None = None
+) -> FileResult:
+    """Land one file in one transaction (raw rows and its load log row), or reject it whole."""
+    checksum = file_checksum(path)
+    layout_name = None
+    engine.begin()
+    try:
+        engine.lock_log()
+        previous = engine.last_entry(checksum)
+        skip = _skip_reason(previous, retry_rejected)
+        if skip:
+            engine.rollback()
+            return FileResult(path.name, SKIPPED, reason=skip, load_id=previous.load_id)
+        layout = inspect_file(path)
+        layout_name = str(layout.layout)
+        stamp = Stamp(path.name, utc_now(), engine.next_load_id())
+        try:
+            counts = [
+                engine.land(path, layout, table, stamp, progress)
+                for table in LAYOUT_TABLES[layout.layout]
+            ]
+        except engine.data_errors as error:
+            reason = first_problem(path, len(layout.header)) or _first_line(error)
+            raise RejectedFileError(reason) from error
+        rows = counts[0]
+        if rows == 0:
+            raise RejectedFileError("no data rows (only a header)")
+        engine.write_log(
+            LoadLogEntry(
+                stamp.load_id, path.name, checksum, layout_name, rows, stamp.loaded_at, LOADED, None
+            )
+        )
+        engine.commit()
+        return FileResult(path.name, LOADED, rows, layout_name, stamp.load_id)
+    except RejectedFileError as rejection:
+        engine.rollback()
+        return _reject(engine, path, checksum, layout_name, str(rejection))
+    except BaseException:
+        engine.rollback()
+        raise
+
+
+def _skip_reason(previous: LoadLogEntry | None, retry_rejected: bool) -> str | None:
+    """Why a file whose checksum is in the log is not loaded again (None: load it)."""
+    if previous is None:
+        return None
+    if previous.status == LOADED:
+        return f"already loaded (load {previous.load_id}, as {previous.file_name})"
+    if not retry_rejected:
+        return f"rejected before (load {previous.load_id}); fix it, or pass --retry-rejected"
+    return None
+
+
+def _reject(
+    engine: Engine, path: Path, checksum: str, layout: str | None, reason: str
+) -> FileResult:
+    """Record a rejection in its own transaction: the file's rows are already rolled back."""
+    engine.begin()
+    try:
+        engine.lock_log()
+        load_id = engine.next_load_id()
+        message = f"{path.name}: {reason}"
+        engine.write_log(
+            LoadLogEntry(load_id, path.name, checksum, layout, None, utc_now(), REJECTED, message)
+        )
+        engine.commit()
+    except BaseException:
+        engine.rollback()
+        raise
+    return FileResult(path.name, REJECTED, 0, layout, load_id, reason)
+
+
+def _first_line(error: BaseException) -> str:
+    """An engine error's first line (the rest is advice meant for SQL users)."""
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
