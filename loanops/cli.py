@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from loanops.commands import features, generate, ingest
+from loanops.commands import features, generate, ingest, promote, train
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,3 +23,5 @@ def main() -> None:
 main.add_command(generate.command)
 main.add_command(ingest.command)
 main.add_command(features.command)
+main.add_command(train.command)
+main.add_command(promote.command)

@@ -1,0 +1,78 @@
+"""A markdown model card: data, metrics, fairness, threshold rule and limitations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+
+def _table(frame: pd.DataFrame) -> str:
+    """A small markdown table (no extra dependency)."""
+    header = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
+    rows = [
+        "| " + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row) + " |"
+        for row in frame.itertuples(index=False)
+    ]
+    return "\n".join([header, rule, *rows])
+
+
+def render(
+    *,
+    winner: str,
+    facts: Mapping[str, object],
+    families: pd.DataFrame,
+    test_metrics: Mapping[str, float],
+    threshold_rule: str,
+    fairness: pd.DataFrame,
+    features: list[str],
+    include_protected: bool,
+    git_commit: str,
+) -> str:
+    """The model card text."""
+    metrics = pd.DataFrame(
+        [{"metric": key, "value": float(value)} for key, value in test_metrics.items()]
+    )
+    protected = "included (setting)" if include_protected else "excluded (decision 7)"
+    return f"""# Model card: loan-default ({winner})
+
+## What it does
+Predicts the probability that a loan application defaults (PD), calibrated on the validation
+split, and declines (class 1) when PD is at or above the threshold. Each prediction carries the
+top factors that raised the risk.
+
+## Data
+- Relation read: `{facts.get("data_relation")}` on target `{facts.get("data_target")}`
+- Labelled rows: {facts.get("data_rows")} (train {facts.get("data_rows_train")}, validation
+  {facts.get("data_rows_validation")}, test {facts.get("data_rows_test")}); default rate
+  {facts.get("data_default_rate")}
+- Split: sha256 of the application id, so a row's split never changes as the book grows.
+- Features ({len(features)}): {", ".join(features)}
+- Gender and marital status: {protected}
+- Code: git commit `{git_commit}`
+
+## Candidates (fitted on train, chosen on validation ROC-AUC, reported on test)
+{_table(families)}
+
+## Winner on the test split
+{_table(metrics)}
+
+## Decision threshold
+{threshold_rule}
+
+## Fairness (test split, at the threshold)
+Approval-rate ratio is a group's approval rate over the best-approved group of the same
+attribute; the four-fifths rule asks for at least 0.8.
+
+{_table(fairness)}
+
+## Limitations
+- Trained on the lender's own approved book: applicants declined in the past have no outcome,
+  so PDs for profiles unlike past approvals are extrapolations.
+- Calibrated on the validation split of this book; recalibrate when the default rate moves
+  (the monitoring models watch score drift and, once outcomes land, performance).
+- Reason codes explain the model's log-odds, not causes; they are relative to the average
+  (logistic) or expected (trees) applicant of the training split.
+- Excluding protected attributes does not remove proxies for them; read the fairness table.
+"""

@@ -1,0 +1,127 @@
+"""The three candidate families, each a scikit-learn Pipeline fitted on the training split only.
+
+Imputation, encoding and scaling live inside the pipeline (architecture decision 3), so their
+statistics come from the rows the pipeline is fitted on and nothing leaks from test rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+from loanops.features import spec
+
+LOGISTIC = "logistic"
+XGBOOST = "xgboost"
+LIGHTGBM = "lightgbm"
+FAMILIES: tuple[str, ...] = (LOGISTIC, XGBOOST, LIGHTGBM)
+TREES = (XGBOOST, LIGHTGBM)
+
+
+def feature_columns(include_protected: bool = False) -> tuple[list[str], list[str]]:
+    """(numeric and flag columns, category columns) the model reads."""
+    numeric = [*spec.NUMERIC_FEATURE_NAMES, *spec.FLAG_FEATURES]
+    categories = list(spec.CATEGORY_FEATURES)
+    if include_protected:  # decision 7: only when a setting asks for it
+        categories += list(spec.PROTECTED)
+    return numeric, categories
+
+
+def _signed_log(values: Any) -> Any:
+    """log1p of the magnitude, sign kept: tames incomes in the millions for a linear model."""
+    return np.sign(values) * np.log1p(np.abs(values))
+
+
+def _one_hot() -> OneHotEncoder:
+    """One column per category seen in training; categories never seen are all zeros."""
+    return OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype="float64")
+
+
+def preprocessor(
+    family: str, numeric: Sequence[str], categories: Sequence[str]
+) -> ColumnTransformer:
+    """Imputation/encoding/scaling for one family."""
+    if family == LOGISTIC:
+        numbers = Pipeline(
+            [
+                # The indicator keeps "missing" as information instead of hiding it in the median.
+                ("impute", SimpleImputer(strategy="median", add_indicator=True)),
+                ("log", FunctionTransformer(_signed_log, feature_names_out="one-to-one")),
+                ("scale", StandardScaler()),
+            ]
+        )
+    else:  # trees split on missing values natively, so they get the numbers as they are
+        numbers = "passthrough"
+    return ColumnTransformer(
+        [("num", numbers, list(numeric)), ("cat", _one_hot(), list(categories))],
+        verbose_feature_names_out=True,
+    )
+
+
+def estimator(family: str, params: dict[str, Any], positive_weight: float, seed: int) -> Any:
+    """The classifier of one family; imbalance is handled with weights, never by dropping rows."""
+    if family == LOGISTIC:
+        return LogisticRegression(
+            C=params.get("C", 1.0),
+            class_weight={0: 1.0, 1: positive_weight},
+            max_iter=2000,
+        )
+    if family == XGBOOST:
+        from xgboost import XGBClassifier
+
+        return XGBClassifier(
+            n_estimators=params.get("n_estimators", 300),
+            learning_rate=params.get("learning_rate", 0.05),
+            max_depth=params.get("max_depth", 4),
+            min_child_weight=params.get("min_child_weight", 5.0),
+            subsample=params.get("subsample", 0.8),
+            colsample_bytree=params.get("colsample_bytree", 0.8),
+            reg_lambda=params.get("reg_lambda", 1.0),
+            scale_pos_weight=positive_weight,
+            tree_method="hist",
+            n_jobs=2,
+            random_state=seed,
+            eval_metric="auc",
+        )
+    if family == LIGHTGBM:
+        from lightgbm import LGBMClassifier
+
+        return LGBMClassifier(
+            n_estimators=params.get("n_estimators", 300),
+            learning_rate=params.get("learning_rate", 0.05),
+            num_leaves=params.get("num_leaves", 15),
+            min_child_samples=params.get("min_child_samples", 50),
+            subsample=params.get("subsample", 0.8),
+            subsample_freq=1,
+            colsample_bytree=params.get("colsample_bytree", 0.8),
+            reg_lambda=params.get("reg_lambda", 1.0),
+            scale_pos_weight=positive_weight,
+            n_jobs=2,
+            random_state=seed,
+            verbose=-1,
+        )
+    raise ValueError(f"unknown family {family!r}: choose from {', '.join(FAMILIES)}")
+
+
+def build(
+    family: str,
+    params: dict[str, Any],
+    numeric: Sequence[str],
+    categories: Sequence[str],
+    positive_weight: float = 1.0,
+    seed: int = 0,
+) -> Pipeline:
+    """An unfitted pipeline: preprocessing then the family's classifier."""
+    return Pipeline(
+        [
+            ("prep", preprocessor(family, numeric, categories)),
+            ("model", estimator(family, params, positive_weight, seed)),
+        ]
+    )

@@ -1,0 +1,114 @@
+"""The registry: `loan-default` versions, aliases `challenger`/`champion`, the promotion gate.
+
+Gate (documented in docs/model.md): the challenger and the champion score the same test rows
+(the hash split of the current gold data). The challenger becomes champion when its ROC-AUC is
+at least the absolute floor and not worse than the champion's by more than the tolerance.
+Without a champion, the floor alone decides. A model that fails stays registered (audit trail)
+but never becomes champion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mlflow
+import numpy as np
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+from sklearn.metrics import roc_auc_score
+
+from loanops.features import spec
+from ml.dataset import Dataset
+from ml.split import TEST
+
+MODEL_NAME = "loan-default"
+CHALLENGER = "challenger"
+CHAMPION = "champion"
+TOLERANCE = 0.005  # ROC-AUC a challenger may lose: about the noise of a 24k-row test split
+FLOOR = 0.60  # a champion must clearly beat a coin toss (0.5), whatever came before
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the gate decided and why."""
+
+    promoted: bool
+    challenger_version: str
+    champion_version: str | None  # the champion before the decision
+    challenger_auc: float
+    champion_auc: float | None
+    reason: str
+
+
+def version_of(client: MlflowClient, alias: str, name: str = MODEL_NAME) -> str | None:
+    """The version an alias points to, or None."""
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+
+
+def mark_challenger(client: MlflowClient, version: str, tags: dict[str, str]) -> None:
+    """Point `challenger` at a freshly registered version and tag it."""
+    client.set_registered_model_alias(MODEL_NAME, CHALLENGER, version)
+    for key, value in tags.items():
+        client.set_model_version_tag(MODEL_NAME, version, key, value)
+
+
+def test_auc(version: str, dataset: Dataset, name: str = MODEL_NAME) -> float:
+    """ROC-AUC of a registered version on the dataset's test rows (gold features)."""
+    model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    scorer = model.unwrap_python_model().scorer
+    test = dataset.part(TEST)
+    y = test[spec.LABEL_NAME].to_numpy()
+    return float(roc_auc_score(y, np.asarray(scorer.predict_pd(test))))
+
+
+def gate(
+    challenger_auc: float,
+    champion_auc: float | None,
+    tolerance: float = TOLERANCE,
+    floor: float = FLOOR,
+) -> tuple[bool, str]:
+    """The promotion rule alone: (promote?, why)."""
+    if challenger_auc < floor:
+        return False, f"test ROC-AUC {challenger_auc:.4f} is below the floor {floor}"
+    if champion_auc is None:
+        return True, f"no champion yet and test ROC-AUC {challenger_auc:.4f} >= floor {floor}"
+    if challenger_auc < champion_auc - tolerance:
+        return False, (
+            f"test ROC-AUC {challenger_auc:.4f} is worse than the champion's "
+            f"{champion_auc:.4f} by more than {tolerance}"
+        )
+    return True, (
+        f"test ROC-AUC {challenger_auc:.4f} vs champion {champion_auc:.4f} (tolerance {tolerance})"
+    )
+
+
+def promote(dataset: Dataset, tolerance: float = TOLERANCE, floor: float = FLOOR) -> Decision:
+    """Run the gate on the current challenger; move `champion` when it passes."""
+    client = MlflowClient()
+    challenger = version_of(client, CHALLENGER)
+    if challenger is None:
+        raise LookupError(f"{MODEL_NAME} has no '{CHALLENGER}' version: run `loanops train`")
+    champion = version_of(client, CHAMPION)
+    challenger_auc = test_auc(challenger, dataset)
+    if champion == challenger:
+        return Decision(
+            False,
+            challenger,
+            champion,
+            challenger_auc,
+            challenger_auc,
+            "the challenger already is the champion",
+        )
+    champion_auc = test_auc(champion, dataset) if champion else None
+    promoted, reason = gate(challenger_auc, champion_auc, tolerance, floor)
+    client.set_model_version_tag(
+        MODEL_NAME, challenger, "gate_decision", "promoted" if promoted else "rejected"
+    )
+    client.set_model_version_tag(MODEL_NAME, challenger, "gate_reason", reason)
+    client.set_model_version_tag(MODEL_NAME, challenger, "gate_test_auc", f"{challenger_auc:.6f}")
+    if promoted:
+        client.set_registered_model_alias(MODEL_NAME, CHAMPION, challenger)
+    return Decision(promoted, challenger, champion, challenger_auc, champion_auc, reason)
