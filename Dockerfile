@@ -6,9 +6,9 @@
 #   docker run --rm -p 8080:8080 -e LOANOPS_API_KEYS=... loanops-api
 #
 # Base: Python 3.11 slim on Debian 12, pinned by tag and by the digest of that tag's multi-arch
-# index as published on Docker Hub. The digest could not be pulled from the machines this file
-# was written on: CD resolves the tag and fails the build if it no longer matches
-# (.github/workflows/cd.yml, "Check the base image digest"); Renovate keeps both current.
+# index as published on Docker Hub (it could not be pulled where this file was written: a wrong
+# digest fails the first `docker build` in CD loudly). Bump tag and digest together, e.g. with
+# Renovate's docker manager or `docker buildx imagetools inspect python:3.11.13-slim-bookworm`.
 ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm@sha256:86adf8dbadc3d6e82ee5dd2c74bec2e1c2467cdad47886280501df722372d2e1
 
 # ---- build: a virtual environment from the hashed lock, wheels only ----------------------------
