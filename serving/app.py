@@ -1,0 +1,110 @@
+"""The application factory: settings, the champion loader, the store and the blueprints."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+
+from serving import config as service_config
+from serving import errors, logs, metrics
+from serving.auth import load_keys
+from serving.model_loader import Champion, ModelLoader
+from serving.scoring import BatchScorer
+from serving.store import PredictionStore, migrate
+
+log = logging.getLogger("serving.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+@dataclass
+class Runtime:
+    """The per-process parts the blueprints share."""
+
+    loader: ModelLoader
+    store: PredictionStore
+    scorer: BatchScorer
+    keys: list[str]
+
+    def close(self) -> None:
+        """Stop the threads and close the store's connections."""
+        self.loader.stop()
+        self.scorer.close()
+        self.store.dispose()
+
+
+def runtime() -> Runtime:
+    """The Runtime of the current app."""
+    return current_app.extensions["loanops"]
+
+
+def _on_swap(previous: Champion | None, champion: Champion) -> None:
+    """Publish the serving version in /metrics."""
+    old = (previous.name, previous.version, previous.run_id or "") if previous else None
+    metrics.set_model((champion.name, champion.version, champion.run_id or ""), old)
+
+
+def _load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Defaults, then LOANOPS_* variables, then the factory's overrides."""
+    app.config.from_mapping(service_config.defaults())
+    app.config.from_prefixed_env("LOANOPS")
+    app.config["API_KEYS"] = load_keys()  # env list and secret file, read together
+    app.config.update(overrides or {})
+    app.config.update(service_config.normalise(dict(app.config)))
+
+
+def _before() -> None:
+    """Give each request an id (the client's X-Request-ID if sane) and a start time."""
+    given = request.headers.get("X-Request-ID", "")
+    g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    g.started = time.perf_counter()
+
+
+def _after(response: Response) -> Response:
+    """Headers, metrics and one access log line (no body, no applicant data)."""
+    elapsed = time.perf_counter() - getattr(g, "started", time.perf_counter())
+    response.headers["X-Request-ID"] = getattr(g, "request_id", "")
+    champion = runtime().loader.current
+    if champion is not None:
+        response.headers["X-Model-Version"] = champion.version
+    endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+    status = str(response.status_code)
+    metrics.REQUESTS.labels(endpoint, request.method, status).inc()
+    metrics.LATENCY.labels(endpoint, request.method, status).observe(elapsed)
+    if current_app.config.get("ACCESS_LOG", True):
+        log.info("request", extra={
+            "method": request.method, "endpoint": endpoint, "status": response.status_code,
+            "latency_ms": round(elapsed * 1000, 3),
+        })  # fmt: skip
+    return response
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the scoring API; the champion loads in the background (503 until it has)."""
+    app = Flask(__name__)
+    _load_config(app, config)
+    logs.configure(app.config["LOG_LEVEL"])
+    if app.config["MIGRATE"]:
+        migrate.upgrade(app.config["PREDICTION_STORE_URL"])
+    store = PredictionStore(app.config["PREDICTION_STORE_URL"])
+    loader = ModelLoader(
+        app.config["MODEL_URI"], app.config["MLFLOW_TRACKING_URI"],
+        app.config["MODEL_POLL_SECONDS"], on_swap=_on_swap,
+    )  # fmt: skip
+    scorer = BatchScorer(loader, store, max_rows=max(2000, app.config["MAX_BATCH"]))
+    app.extensions["loanops"] = Runtime(loader, store, scorer, app.config["API_KEYS"])
+    errors.init_app(app)
+    app.before_request(_before)
+    app.after_request(_after)
+
+    from serving.blueprints import health, model, openapi_bp, predictions, web
+
+    for blueprint in (predictions.bp, model.bp, health.bp, openapi_bp.bp, web.bp):
+        app.register_blueprint(blueprint)
+    loader.start()
+    return app

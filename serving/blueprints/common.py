@@ -1,0 +1,54 @@
+"""Helpers the blueprints share: auth, JSON bodies and waiting for the batch thread."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from flask import current_app, g, request
+
+from serving.app import runtime
+from serving.auth import require_key
+from serving.errors import ApiError
+from serving.scoring import NotReadyError
+from serving.store import StoreUnavailableError
+
+
+def authenticate() -> None:
+    """Require a valid bearer key (blueprint before_request hook)."""
+    require_key(runtime().keys)
+
+
+def json_body() -> Any:
+    """The request body as JSON: 415 unless application/json, 400 when malformed."""
+    if request.mimetype != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+    data = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+
+
+def score(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Score and record applications; 503 when the model or the store is not available."""
+    if runtime().loader.current is None:
+        raise ApiError(503, "not_ready", "the model is not loaded yet; retry shortly")
+    job = runtime().scorer.submit(records, g.request_id, g.started)
+    try:
+        return job.future.result(timeout=current_app.config["REQUEST_TIMEOUT_SECONDS"])
+    except NotReadyError:
+        raise ApiError(503, "not_ready", "the model is not loaded yet; retry shortly") from None
+    except StoreUnavailableError:
+        raise ApiError(
+            503, "store_unavailable", "the prediction store is unavailable; nothing was recorded"
+        ) from None
+    except FutureTimeout:
+        raise ApiError(503, "timeout", "scoring took too long; retry") from None
+
+
+def elapsed_ms() -> float:
+    """Milliseconds since the request started."""
+    return round((time.perf_counter() - g.started) * 1000, 3)

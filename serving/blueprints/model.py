@@ -1,0 +1,28 @@
+"""GET /v1/model: the champion that is serving."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+from serving.app import runtime
+from serving.blueprints.common import authenticate
+from serving.errors import ApiError
+
+bp = Blueprint("model", __name__, url_prefix="/v1")
+bp.before_request(authenticate)
+
+
+@bp.get("/model")
+def model_info() -> tuple[dict[str, Any], int]:
+    """Name, version, run id, alias, metrics, threshold and features of the champion."""
+    champion = runtime().loader.current
+    if champion is None:
+        raise ApiError(503, "not_ready", "the model is not loaded yet; retry shortly")
+    return {
+        "name": champion.name, "version": champion.version, "run_id": champion.run_id,
+        "alias": champion.alias, "uri": champion.uri, "threshold": champion.threshold,
+        "metrics": champion.metrics, "features": champion.features,
+        "loaded_at": champion.loaded_at,
+    }, 200  # fmt: skip

@@ -1,0 +1,21 @@
+"""GET /openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app
+
+from serving.openapi import document
+
+bp = Blueprint("openapi", __name__)
+_CACHE: dict[int, dict[str, Any]] = {}
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> tuple[dict[str, Any], int]:
+    """The OpenAPI document (built once per batch limit)."""
+    limit = current_app.config["MAX_BATCH"]
+    if limit not in _CACHE:
+        _CACHE[limit] = document(limit)
+    return _CACHE[limit], 200

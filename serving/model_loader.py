@@ -1,0 +1,157 @@
+"""Load the champion from the MLflow registry and follow its alias.
+
+The service stays unready while the registry is unreachable, and swaps in a new champion when
+the alias moves without failing requests already in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from loanops.features import frame, spec
+
+log = logging.getLogger("serving.model")
+_ALIAS_URI = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/@]+)$")
+_VERSION_URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$")
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What the champion said about a frame of raw applications."""
+
+    features: pd.DataFrame  # the gold features the model read
+    probability: np.ndarray
+    predicted_class: np.ndarray
+    reasons: list[list[str]]
+
+
+@dataclass(frozen=True)
+class Champion:
+    """One loaded model version; immutable, so a swap never changes it under a request."""
+
+    name: str
+    version: str
+    run_id: str | None
+    alias: str | None
+    uri: str
+    threshold: float
+    metrics: dict[str, float]
+    features: list[str]
+    scorer: Any  # ml.scorer.Scorer (gold features -> pd, class, reasons)
+    loaded_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+    def score(self, raw: pd.DataFrame) -> Scored:
+        """Build gold features with the one feature definition and score them."""
+        gold = frame.build(raw)
+        out = self.scorer.predict(gold)
+        return Scored(
+            gold[self.features],
+            out["pd"].to_numpy("float64"),
+            out["class"].to_numpy("int64"),
+            [list(r) for r in out["reasons"]],
+        )
+
+
+def _features_of(scorer: Any) -> list[str]:
+    """The gold columns the scorer reads (all model features if it does not say)."""
+    return list(getattr(scorer, "features", spec.MODEL_FEATURES))
+
+
+def load_champion(uri: str, tracking_uri: str) -> Champion:
+    """Resolve the URI to a registered version and load it (raises while unreachable)."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    client = MlflowClient(tracking_uri, tracking_uri)
+    name, alias, version, run_id = uri, None, "0", None
+    if match := _ALIAS_URI.match(uri):
+        name, alias = match["name"], match["alias"]
+        mv = client.get_model_version_by_alias(name, alias)
+        version, run_id = str(mv.version), mv.run_id
+    elif match := _VERSION_URI.match(uri):
+        name, version = match["name"], match["version"]
+        run_id = client.get_model_version(name, version).run_id
+    pinned = f"models:/{name}/{version}" if uri.startswith("models:/") else uri
+    python_model = mlflow.pyfunc.load_model(pinned).unwrap_python_model()
+    scorer = python_model.scorer
+    metrics = dict(client.get_run(run_id).data.metrics) if run_id else {}
+    return Champion(
+        name, version, run_id, alias, uri, float(scorer.threshold), metrics,
+        _features_of(scorer), scorer,
+    )  # fmt: skip
+
+
+def current_version(uri: str, tracking_uri: str) -> str | None:
+    """The version the alias points to now (None for URIs without an alias)."""
+    match = _ALIAS_URI.match(uri)
+    if not match:
+        return None
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri, tracking_uri)
+    return str(client.get_model_version_by_alias(match["name"], match["alias"]).version)
+
+
+class ModelLoader:
+    """Holds the current champion; a daemon thread loads it and follows the alias."""
+
+    def __init__(
+        self,
+        uri: str,
+        tracking_uri: str,
+        poll_seconds: float = 30.0,
+        on_swap: Callable[[Champion | None, Champion], None] | None = None,
+    ) -> None:
+        self.uri = uri
+        self.tracking_uri = tracking_uri
+        self.poll_seconds = poll_seconds
+        self.on_swap = on_swap
+        self.current: Champion | None = None
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="model-loader", daemon=True)
+
+    def start(self) -> None:
+        """Start loading and polling in the background."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop polling."""
+        self._stop.set()
+
+    def refresh(self) -> bool:
+        """Load the champion if none is loaded or the alias moved; True when it swapped."""
+        current = self.current
+        if current is not None and current.alias is None:
+            return False
+        if current is not None and current_version(self.uri, self.tracking_uri) == current.version:
+            return False
+        champion = load_champion(self.uri, self.tracking_uri)
+        self.current = champion  # one reference assignment: requests keep the model they took
+        log.info("champion loaded", extra={"model_version": champion.version})
+        if self.on_swap:
+            self.on_swap(current, champion)
+        return True
+
+    def _run(self) -> None:
+        """Retry quickly until loaded, then poll the alias every poll_seconds."""
+        while not self._stop.is_set():
+            try:
+                self.refresh()
+                self.last_error = None
+            except Exception as exc:  # registry down, alias missing, artifact unreadable
+                self.last_error = f"{type(exc).__name__}: {str(exc)[:200]}"
+                log.warning("champion not loaded", extra={"error_type": type(exc).__name__})
+            wait = self.poll_seconds if self.current is not None else min(self.poll_seconds, 2.0)
+            self._stop.wait(wait)

@@ -1,0 +1,41 @@
+"""SQLAlchemy engines for the store: SQLite in WAL mode by default, any server URL otherwise."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from loanops import settings
+
+
+def default_url() -> str:
+    """A SQLite file under the data folder."""
+    return f"sqlite:///{settings.load().data_dir / 'predictions.db'}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers run beside the writer; busy_timeout lets worker processes take turns."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable against process crashes in WAL mode
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> sa.Engine:
+    """An engine for the store URL (creating the SQLite folder when needed)."""
+    parsed = sa.make_url(url)
+    dumps = json.dumps  # strict JSON: the store sanitises NaN and infinities first
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, json_serializer=dumps, connect_args={"timeout": 10})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(
+        url, json_serializer=dumps, pool_pre_ping=True, pool_size=2, max_overflow=2,
+        pool_timeout=5,
+    )  # fmt: skip
