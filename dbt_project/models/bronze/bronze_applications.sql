@@ -2,7 +2,7 @@ with source_applications as (
 
     select * from {{ source('raw', 'applications') }}
     {% if is_incremental() %}
-        where _load_id > (select coalesce(max(load_id), 0) from {{ this }})
+        where _load_id > (select coalesce(max(landed.load_id), 0) from {{ this }} as landed)
     {% endif %}
 
 ),

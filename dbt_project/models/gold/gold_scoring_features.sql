@@ -8,9 +8,7 @@ final as (
 
     select
         application_id,
-        {%- for column in loanops_feature_names() %}
-        {{ column }}{{ "," if not loop.last }}
-        {%- endfor %}
+        {{ loanops_feature_names() | join(', ') }}
     from application_features
 
 )

@@ -35,7 +35,8 @@ ranked as (
                 application_id,
                 case when rule_violation is null then 1 else 0 end
             order by load_id desc, source_row desc
-        ) as load_rank
+        ) as load_rank,
+        cast(application_id as varchar(20)) as application_id_text
     from checked
 
 ),
@@ -44,9 +45,7 @@ final as (
 
     select
         application_id,
-        {%- for column in loanops_clean_column_names() %}
-        {{ column }},
-        {%- endfor %}
+        {{ loanops_clean_column_names() | join(', ') }},
         landed_id,
         source_file,
         source_row,
@@ -55,10 +54,7 @@ final as (
         case
             when rule_violation is not null then rule_violation
             when load_rank > 1
-                then {{ dbt.concat([
-                    "'superseded by a later load of application '",
-                    "cast(application_id as varchar(20))",
-                ]) }}
+                then concat('superseded by a later load of application ', application_id_text)
         end as rejection_reason
     from ranked
 

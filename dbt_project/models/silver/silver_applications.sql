@@ -8,9 +8,7 @@ final as (
 
     select
         application_id,
-        {%- for column in loanops_clean_column_names() %}
-        {{ column }},
-        {%- endfor %}
+        {{ loanops_clean_column_names() | join(', ') }},
         source_file,
         source_row,
         loaded_at,
