@@ -60,18 +60,25 @@ def detect_layout(header: list[str]) -> Layout:
         if given == set(columns):
             return layout
     # Closest layout by overlap, so the message lists the few columns that are really off.
-    closest = max(LAYOUT_COLUMNS.values(), key=lambda cols: len(given & set(cols)))
+    # Ties go to the smaller layout: fewer columns reported missing for the same overlap.
+    closest = max(LAYOUT_COLUMNS.values(), key=lambda cols: (len(given & set(cols)), -len(cols)))
     missing = [c for c in closest if c not in given]
     unknown = [c for c in header if c not in closest]
     problems = []
     if missing:
-        problems.append(f"missing columns: {', '.join(missing)}")
+        problems.append(f"missing columns: {_names(missing)}")
     if unknown:
-        problems.append(f"unknown columns: {', '.join(unknown)}")
+        problems.append(f"unknown columns: {_names(unknown)}")
     hint = ""
     if {c.lower() for c in missing} & {c.lower() for c in unknown}:
         hint = " (column names are case-sensitive, as published)"
     raise RejectedFileError(f"{'; '.join(problems)}{hint}")
+
+
+def _names(columns: list[str], shown: int = 8) -> str:
+    """A readable list of column names, cut short when long."""
+    more = f" and {len(columns) - shown} more" if len(columns) > shown else ""
+    return ", ".join(columns[:shown]) + more
 
 
 def inspect_file(path: Path) -> FileLayout:
