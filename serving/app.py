@@ -54,7 +54,7 @@ def _load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config.from_mapping(service_config.defaults())
     app.config.from_prefixed_env("LOANOPS")
     app.config["API_KEYS"] = load_keys()  # env list and secret file, read together
-    app.config.update(overrides or {})
+    app.config.update({k: v for k, v in (overrides or {}).items() if v is not None})
     app.config.update(service_config.normalise(dict(app.config)))
 
 
