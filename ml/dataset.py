@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from loanops import warehouse
 from loanops.features import spec
-from loanops.settings import Settings, mssql_odbc_string, postgres_dsn
+from loanops.settings import Settings
 from ml import split
 
 GOLD_RELATION = "gold.gold_application_features"
@@ -58,39 +59,6 @@ def split_names() -> tuple[str, str, str]:
     return (split.TRAIN, split.VALIDATION, split.TEST)
 
 
-def _read_sql(settings: Settings, sql: str) -> pd.DataFrame:
-    """Run one query on the active target and return a frame (warehouse module if present)."""
-    try:  # the shared warehouse module, once it has landed, is the one way to connect
-        from loanops import warehouse  # type: ignore[attr-defined]
-
-        return warehouse.read_frame(settings, sql)
-    except ImportError:
-        pass
-    if settings.target == "duckdb":
-        import duckdb
-
-        if not settings.duckdb_path.exists():
-            raise FileNotFoundError(
-                f"no warehouse at {settings.duckdb_path}: run ingest and `dbt build` first"
-            )
-        with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-            cursor = con.execute(sql)
-            names = [d[0] for d in cursor.description]
-            return pd.DataFrame(cursor.fetchall(), columns=names)
-    if settings.target == "postgres":
-        import psycopg
-
-        with psycopg.connect(postgres_dsn()) as con, con.cursor() as cursor:
-            cursor.execute(sql)
-            names = [d.name for d in cursor.description]  # type: ignore[union-attr]
-            return pd.DataFrame(cursor.fetchall(), columns=names)
-    import sqlalchemy  # azure_sql: SQLAlchemy over pyodbc, as the architecture says
-
-    url = sqlalchemy.engine.URL.create("mssql+pyodbc", query={"odbc_connect": mssql_odbc_string()})
-    with sqlalchemy.create_engine(url).connect() as con:
-        return pd.read_sql(sqlalchemy.text(sql), con)
-
-
 def normalise(frame: pd.DataFrame) -> pd.DataFrame:
     """Gold columns with the types the model expects, whatever the database returned."""
     out = pd.DataFrame(index=frame.index)
@@ -107,7 +75,11 @@ def normalise(frame: pd.DataFrame) -> pd.DataFrame:
 
 def load(settings: Settings) -> Dataset:
     """Labelled gold rows of the active target, ordered by id, with their split."""
-    frame = normalise(_read_sql(settings, LABELLED_SQL))
+    if settings.target == "duckdb" and not settings.duckdb_path.exists():
+        raise FileNotFoundError(
+            f"no warehouse at {settings.duckdb_path}: run `loanops ingest` and `dbt build` first"
+        )
+    frame = normalise(warehouse.read_frame(settings, LABELLED_SQL))
     if frame.empty:
         raise ValueError(
             f"{GOLD_RELATION} has no rows with an outcome: ingest outcomes and run `dbt build`"

@@ -1,0 +1,169 @@
+"""Train, register and promote on a temporary MLflow store; load and serve the champion."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from mlflow import MlflowClient
+
+from loanops.cli import main
+from loanops.features import spec
+from ml import dataset, registry
+from ml.train import train
+from tests.ml.conftest import fast_config
+
+CHAMPION_URI = f"models:/{registry.MODEL_NAME}@{registry.CHAMPION}"
+
+
+@pytest.fixture(scope="module")
+def trained(module_env):
+    """One `loanops train` and `loanops promote`, as an operator runs them."""
+    runner = CliRunner()
+    trained = runner.invoke(main, ["train", "--budget-seconds", "4", "--max-trials", "1"])
+    promoted = runner.invoke(main, ["promote"])
+    return {**module_env, "train": trained, "promote": promoted}
+
+
+def test_commands_train_register_and_promote(trained):
+    assert trained["train"].exit_code == 0, trained["train"].output
+    out = trained["train"].output
+    for family in ("logistic", "xgboost", "lightgbm"):
+        assert family in out
+    assert "registered loan-default version 1 as challenger" in out
+    assert trained["promote"].exit_code == 0, trained["promote"].output
+    assert "PROMOTED to champion" in trained["promote"].output
+    client = MlflowClient()
+    assert registry.version_of(client, registry.CHAMPION) == "1"
+    version = client.get_model_version(registry.MODEL_NAME, "1")
+    assert version.tags["gate_decision"] == "promoted"
+    parent = client.get_run(version.run_id)
+    assert parent.data.params["data_relation"] == dataset.GOLD_RELATION
+    assert int(parent.data.params["data_rows"]) == len(trained["gold"])
+    assert parent.data.tags["git_commit"]
+    artifacts = {a.path for a in client.list_artifacts(version.run_id)}
+    assert {"model_card.md", "fairness.csv", "plots"} <= artifacts
+    plots = {Path(a.path).name for a in client.list_artifacts(version.run_id, "plots")}
+    assert {"roc.png", "precision_recall.png", "calibration.png"} <= plots
+    children = mlflow.search_runs(
+        filter_string=f"tags.mlflow.parentRunId = '{version.run_id}'", output_format="list"
+    )
+    assert sorted(r.data.params["family"] for r in children) == ["lightgbm", "logistic", "xgboost"]
+
+
+def _as_clients_send(raw: pd.DataFrame) -> pd.DataFrame:
+    """Half the rows as text (a CSV), half as numbers (JSON), plus junk tokens everywhere."""
+    raw = raw.drop(columns=["Default"]).astype(object).reset_index(drop=True)
+    text = raw.index % 2 == 0
+    raw.loc[text] = raw.loc[text].map(lambda v: None if v is None or v != v else str(v))
+    raw.loc[raw.index % 7 == 0, "Client_Income"] = "$"
+    raw.loc[raw.index % 11 == 0, "Score_Source_2"] = "#NA"
+    raw.loc[raw.index % 13 == 0, "Age_Days"] = "x"
+    raw.loc[raw.index % 5 == 0, "Client_Gender"] = "XNA"
+    raw.loc[raw.index % 17 == 0, "Client_Permanent_Match_Tag"] = "@"
+    return raw
+
+
+def test_champion_scores_raw_applications_like_the_gold_rows(trained, module_env):
+    raw = _as_clients_send(module_env["raw"].head(400))
+    model = mlflow.pyfunc.load_model(CHAMPION_URI)
+    out = model.predict(raw)
+    assert list(out.columns) == ["pd", "class", "reasons"]
+    # The gold rows of the same applications, built by the one feature definition from the
+    # same (junk-laden) values, then read back through the warehouse reader.
+    from tests.ml.conftest import gold_frame, write_gold
+
+    junk_gold = gold_frame(raw.assign(Default=module_env["raw"]["Default"].head(400).to_numpy()))
+    other = module_env["settings"].data_dir / "junk.duckdb"
+    write_gold(other, junk_gold)
+    settings = module_env["settings"].__class__(
+        module_env["settings"].data_dir, "duckdb", other, module_env["settings"].landing_dir
+    )
+    gold = dataset.load(settings).frame.set_index(spec.ID_NAME).loc[raw["ID"].astype(int)]
+    scorer = model.unwrap_python_model().scorer
+    np.testing.assert_allclose(out["pd"].to_numpy(), scorer.predict_pd(gold), rtol=0, atol=1e-9)
+    assert ((out["pd"] >= scorer.threshold).astype(int) == out["class"]).all()
+    assert all(isinstance(r, list) and len(r) <= 3 for r in out["reasons"])
+
+
+def test_shuffled_label_model_is_registered_but_never_champion(trained, module_env):
+    result = train(module_env["settings"], fast_config(shuffle_labels=True, max_trials=1))
+    client = MlflowClient()
+    assert registry.version_of(client, registry.CHALLENGER) == result.version
+    decision = registry.promote(dataset.load(module_env["settings"]))
+    assert not decision.promoted
+    assert registry.version_of(client, registry.CHAMPION) == "1"
+    tags = client.get_model_version(registry.MODEL_NAME, result.version).tags
+    assert tags["gate_decision"] == "rejected" and tags["shuffled_labels"] == "true"
+    # Alone, with no champion to compare with, the floor still keeps it out.
+    assert not registry.gate(decision.challenger_auc, None)[0]
+
+
+def test_gate_rule():
+    assert registry.gate(0.75, None)[0]
+    assert not registry.gate(0.55, None)[0]
+    assert registry.gate(0.746, 0.75)[0]  # within the tolerance
+    assert not registry.gate(0.74, 0.75)[0]
+    assert not registry.gate(0.59, 0.58)[0]  # better than a bad champion is not enough
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_mlflow_models_serve_answers_invocations(trained, module_env, tmp_path):
+    port = _free_port()
+    bin_dir = str(Path(sys.executable).parent)
+    env = {
+        **os.environ,
+        **module_env["env"],
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(
+        [f"{bin_dir}/mlflow", "models", "serve", "-m", CHAMPION_URI, "--env-manager", "local",
+         "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+            time.sleep(1)
+        raw = _as_clients_send(module_env["raw"].head(20))
+        records = [{k: v for k, v in r.items() if v is not None} for r in raw.to_dict("records")]
+        records[0]["Client_Income"] = "$"
+        body = json.dumps({"dataframe_records": records}).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/invocations", body, {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            predictions = json.loads(response.read())["predictions"]
+        local = mlflow.pyfunc.load_model(CHAMPION_URI).predict(pd.DataFrame(records))
+        assert len(predictions) == 20
+        served = np.array([p["pd"] for p in predictions])
+        np.testing.assert_allclose(served, local["pd"].to_numpy(), rtol=0, atol=1e-9)
+        assert [p["class"] for p in predictions] == local["class"].tolist()
+        assert [p["reasons"] for p in predictions] == local["reasons"].tolist()
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+        log.close()
