@@ -128,3 +128,28 @@ def test_rejected_file_is_retried_only_when_asked(landing, settings, query):
     [fourth] = ingest_folder(settings)
     assert (fourth.status, fourth.rows, fourth.load_id) == ("loaded", 2, 3)
     assert _table_counts(query) == (0, 2)
+
+
+def test_postgres_error_after_batches_were_copied_lands_nothing(
+    landing, postgres, monkeypatch, data_dir
+):
+    from loanops import settings as settings_module
+    from loanops import warehouse
+    from loanops.ingest import postgres_engine
+
+    monkeypatch.setattr(postgres_engine, "_BATCH_ROWS", 20)  # several COPY writes before line 181
+    monkeypatch.setenv("LOANOPS_TARGET", "postgres")
+    for key, value in postgres.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("LOANOPS_PG_DATABASE", "postgres")  # a database no other test lands in
+    rows = [application_row(n) for n in range(1, 200)]
+    lines = csv_text(APPLICATION_COLUMNS, rows).splitlines(keepends=True)
+    lines[180] = "12,13\n"
+    (landing / "late.csv").write_text("".join(lines), newline="")
+    settings = settings_module.load()
+
+    [result] = ingest_folder(settings)
+
+    assert result.reason == "line 181 has 2 fields, expected 39"
+    frame = warehouse.read_frame(settings, "select count(*) as n from raw.applications")
+    assert frame["n"][0] == 0
