@@ -25,7 +25,7 @@ import pandas as pd
 from loanops.schema import APPLICATION_COLUMNS
 from serving import metrics
 from serving.model_loader import Champion, ModelLoader
-from serving.store import PredictionStore
+from serving.store import PredictionStore, StoreUnavailableError
 
 log = logging.getLogger("serving.scoring")
 
@@ -110,6 +110,11 @@ class BatchScorer:
                 rows += len(more.records)
             try:
                 self._process(jobs)
+            except StoreUnavailableError as exc:  # expected during outages: no trace needed
+                log.warning("store unavailable", extra={"error_type": type(exc).__name__})
+                for j in jobs:
+                    if not j.future.done():
+                        j.future.set_exception(exc)
             except Exception as exc:  # never let the thread die; fail the jobs instead
                 log.exception("batch failed", extra={"error_type": type(exc).__name__})
                 for j in jobs:
