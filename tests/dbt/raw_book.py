@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 
@@ -88,9 +89,7 @@ def generate(rows: int, seed: int, first_id: int = 12_100_001) -> RawBook:
                 record[name] = _number(rng, name)
             elif kind == Kind.FLAG:
                 roll = rng.random()
-                record[name] = (
-                    rng.choice(JUNK_FLAGS) if roll < 0.05 else rng.choice(FLAG_SPELLINGS)
-                )
+                record[name] = rng.choice(JUNK_FLAGS) if roll < 0.05 else rng.choice(FLAG_SPELLINGS)
             else:
                 record[name] = _category(rng, categories[name])
         roll = rng.random()
@@ -112,6 +111,13 @@ def generate(rows: int, seed: int, first_id: int = 12_100_001) -> RawBook:
     for i in range(max(1, rows // 200)):  # outcomes whose application has not landed yet
         outcomes.append({"ID": str(first_id + rows + 10_000 + i), "Default": "1"})
     return RawBook(pd.DataFrame(applications), pd.DataFrame(outcomes, columns=OUTCOME_COLUMNS))
+
+
+def write_csvs(book: RawBook, folder: Path, name: str) -> None:
+    """Write the book as landing CSVs in the published layouts (what ingest reads)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    book.applications.to_csv(folder / f"{name}-applications.csv", index=False)
+    book.outcomes.to_csv(folder / f"{name}-outcomes.csv", index=False)
 
 
 def raw_rows(frame: pd.DataFrame, source_file: str, load_id: int) -> pd.DataFrame:
@@ -137,16 +143,18 @@ def _ddl(table: str, columns: tuple[str, ...]) -> str:
 
 _LOAD_LOG_DDL = (
     f"create table if not exists {rt.RAW_SCHEMA}.{rt.LOAD_LOG_TABLE} "
-    "(load_id integer, table_name varchar(64), source_file varchar(256), row_count integer, "
-    "loaded_at timestamp)"
+    "(load_id integer, file_name varchar(256), checksum varchar(256), layout varchar(64), "
+    "rows bigint, loaded_at timestamp, status varchar(32), message varchar(4000))"
 )
 
 
 def _tables(book: RawBook, name: str, load_id: int) -> list[tuple[str, pd.DataFrame, int]]:
+    applications = raw_rows(book.applications, f"{name}-applications.csv", load_id)
+    outcomes = raw_rows(book.outcomes, f"{name}-outcomes.csv", load_id + 1)
     return [
-        (rt.APPLICATIONS_TABLE, raw_rows(book.applications, f"{name}-applications.csv", load_id), load_id),
-        (rt.OUTCOMES_TABLE, raw_rows(book.outcomes, f"{name}-outcomes.csv", load_id + 1), load_id + 1),
-    ]  # fmt: skip
+        (rt.APPLICATIONS_TABLE, applications, load_id),
+        (rt.OUTCOMES_TABLE, outcomes, load_id + 1),
+    ]
 
 
 def land_duckdb(path: str, book: RawBook, name: str, load_id: int) -> None:
@@ -163,8 +171,9 @@ def land_duckdb(path: str, book: RawBook, name: str, load_id: int) -> None:
             con.execute(f"insert into {rt.RAW_SCHEMA}.{table} by name select * from landing")
             con.unregister("landing")
             con.execute(
-                f"insert into {rt.RAW_SCHEMA}.{rt.LOAD_LOG_TABLE} values (?, ?, ?, ?, now())",
-                [table_load_id, table, rows[rt.SOURCE_FILE].iloc[0], len(rows)],
+                f"insert into {rt.RAW_SCHEMA}.{rt.LOAD_LOG_TABLE} "
+                "values (?, ?, '-', ?, ?, now(), 'loaded', null)",
+                [table_load_id, rows[rt.SOURCE_FILE].iloc[0], table, len(rows)],
             )
 
 
@@ -183,6 +192,7 @@ def land_postgres(dsn: str, book: RawBook, name: str, load_id: int) -> None:
                 for record in rows.itertuples(index=False):
                     copy.write_row(record)
             cur.execute(
-                f"insert into {rt.RAW_SCHEMA}.{rt.LOAD_LOG_TABLE} values (%s, %s, %s, %s, now())",
-                (table_load_id, table, rows[rt.SOURCE_FILE].iloc[0], len(rows)),
+                f"insert into {rt.RAW_SCHEMA}.{rt.LOAD_LOG_TABLE} "
+                "values (%s, %s, '-', %s, %s, now(), 'loaded', null)",
+                (table_load_id, rows[rt.SOURCE_FILE].iloc[0], table, len(rows)),
             )
