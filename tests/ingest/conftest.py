@@ -11,7 +11,7 @@ import pytest
 
 from loanops import settings as settings_module
 from loanops import warehouse
-from loanops.schema import APPLICATION_COLUMNS, INPUT_COLUMNS
+from loanops.schema import INPUT_COLUMNS
 from loanops.settings import Settings
 
 ENGINES = ["duckdb", "postgres"]
@@ -104,6 +104,3 @@ def settings(target: str, data_dir: Path) -> Settings:
 def query(settings: Settings) -> Iterator:
     """Run a query on the test's warehouse and return a DataFrame."""
     yield lambda sql: warehouse.read_frame(settings, sql)
-
-
-APPLICATIONS = list(APPLICATION_COLUMNS)
