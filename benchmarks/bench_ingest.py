@@ -16,6 +16,7 @@ import importlib.util
 import os
 import platform
 import shlex
+import shutil
 import statistics
 import sys
 import tempfile
@@ -163,10 +164,17 @@ def main() -> None:
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     book = args.file.resolve() if args.file else None
-    if book is None:
-        source = "numpy/pyarrow synthetic book"
-        if importlib.util.find_spec("loanops.generator") is not None:
-            source += " (loanops.generator exists; its writer is not wired in here yet)"
+    if book is None and importlib.util.find_spec("loanops.generator") is not None:
+        from loanops.generator import write_book
+
+        source = "loanops.generator.write_book, seed 7"
+        written = write_book(
+            scratch / "generated", args.rows, 7, layout="published", name="bench",
+            truth_dir=scratch / "truth",
+        )  # fmt: skip
+        book = written.files[0]
+    elif book is None:
+        source = "numpy/pyarrow synthetic book (no loanops.generator)"
         book = write_synthetic_book(scratch / "published.csv", args.rows)
     else:
         source = "given file"
@@ -177,6 +185,7 @@ def main() -> None:
     rows = duckdb.execute(
         f"select count(*) from read_csv('{book}', all_varchar = true)"
     ).fetchone()[0]
+    size_mb = book.stat().st_size / 1e6
 
     server = None
     if not args.no_postgres and "LOANOPS_PG_HOST" not in os.environ:
@@ -197,6 +206,8 @@ def main() -> None:
     finally:
         if server is not None:
             server.stop()
+            shutil.rmtree(server.datadir.parent, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
 
     rate = {k: rows / statistics.median(v) for k, v in times.items() if v}
     print(
@@ -206,8 +217,7 @@ def main() -> None:
     print(f"command : {shlex.join([sys.executable, *sys.argv])}")
     print(f"date    : {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
     print(
-        f"file    : {book.name}, {rows:,} rows, {book.stat().st_size / 1e6:.0f} MB "
-        f"({args.layout} layout; {source})"
+        f"file    : {book.name}, {rows:,} rows, {size_mb:.0f} MB ({args.layout} layout; {source})"
     )
     print(
         f"repeats : {args.repeat} (medians below; all runs: "
