@@ -295,3 +295,12 @@ def test_silver_from_raw_equals_python_end_to_end(warehouse: Warehouse) -> None:
     gold = warehouse.query("select * from gold.gold_scoring_features")
     gold = gold.set_index("application_id")
     _assert_frames_equal(gold.sort_index(), expected.sort_index(), "raw -> gold")
+
+
+def test_docs_generate(warehouse: Warehouse) -> None:
+    import json
+
+    warehouse.project.run("docs", "generate")
+    catalog = json.loads((warehouse.project.target_path / "catalog.json").read_text())
+    assert "model.loanops.gold_application_features" in catalog["nodes"]
+    assert "source.loanops.raw.applications" in catalog["sources"]
