@@ -75,7 +75,8 @@ def next_id(out_dir: Path | str, truth_dir: Path | str | None = None) -> int:
     for record in sorted(truth.glob("book_*.json")) if truth.is_dir() else ():
         highest = max(highest, int(json.loads(record.read_text())["last_id"]))
     for path in sorted(out.glob("*.csv")) if out.is_dir() else ():
-        header = path.open(encoding="utf-8").readline().strip().split(",")
+        with path.open(encoding="utf-8") as handle:
+            header = handle.readline().strip().split(",")
         if ID_COLUMN not in header:
             continue  # not an applications or outcomes file
         ids = pacsv.read_csv(
