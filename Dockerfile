@@ -71,11 +71,12 @@ LABEL org.opencontainers.image.title="loanops-api" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.revision="${VCS_REF}"
 
-# Only /tmp needs to be writable (an emptyDir in k8s/base/deployment.yaml): MLflow downloads the
-# model there, gunicorn keeps its worker heartbeat files there. HOME points there for libraries
-# that cache under ~.
+# Only /tmp needs to be writable (an emptyDir in k8s/base/deployment.yaml): the data folder
+# (Prometheus multiprocess files, the embedded SQLite store when no URL is given), MLflow's model
+# download and gunicorn's worker heartbeats. HOME points there for libraries that cache under ~.
 ENV PATH=/opt/venv/bin:${PATH} \
     PYTHONPATH=/app \
+    LOANOPS_DATA_DIR=/tmp/loanops \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     HOME=/tmp \
