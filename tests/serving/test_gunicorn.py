@@ -18,14 +18,22 @@ import sqlalchemy as sa
 from tests.serving.conftest import API_KEY, AUTH
 from tests.serving.samples import example
 
-CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance," \
+CHECKS = (
+    "not_a_server_error,status_code_conformance,content_type_conformance,"
     "response_schema_conformance"
+)
 
 
 def _requests_served(url: str) -> int:
     text = requests.get(f"{url}/metrics", timeout=10).text
-    return int(sum(float(m) for m in re.findall(
-        r"^loanops_http_requests_total\{[^}]*\} ([0-9.e+]+)$", text, re.MULTILINE)))
+    return int(
+        sum(
+            float(m)
+            for m in re.findall(
+                r"^loanops_http_requests_total\{[^}]*\} ([0-9.e+]+)$", text, re.MULTILINE
+            )
+        )
+    )
 
 
 def test_schemathesis_finds_no_5xx_and_no_schema_violation(gunicorn, data_dir):
@@ -54,8 +62,9 @@ def test_sigkill_of_a_worker_under_load_loses_nothing(gunicorn, data_dir):
         with requests.Session() as session:
             while not stop.is_set():
                 try:
-                    r = session.post(f"{server.url}/v1/predictions", json=example(0),
-                                     headers=AUTH, timeout=30)
+                    r = session.post(
+                        f"{server.url}/v1/predictions", json=example(0), headers=AUTH, timeout=30
+                    )
                 except requests.RequestException:
                     continue  # the killed worker's connections drop: those got no 200
                 if r.status_code == 200:
@@ -81,8 +90,9 @@ def test_sigkill_of_a_worker_under_load_loses_nothing(gunicorn, data_dir):
     assert not missing, f"{len(missing)} answered predictions are not in the store"
     assert victims[0] not in server.worker_pids()
 
-    log_lines = [json.loads(line) for line in server.log.read_text().splitlines()
-                 if line.startswith("{")]
+    log_lines = [
+        json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")
+    ]
     access = [line for line in log_lines if line.get("message") == "request"]
     assert access and all(len(line["request_id"]) > 0 for line in access)
     text = server.log.read_text()

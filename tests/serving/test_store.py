@@ -59,8 +59,11 @@ def _tables(url: str) -> set[str]:
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_upgrade_and_downgrade(backend, data_dir, request):
-    url = (f"sqlite:///{data_dir / 'm.db'}" if backend == "sqlite"
-           else request.getfixturevalue("pg_store"))
+    url = (
+        f"sqlite:///{data_dir / 'm.db'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_store")
+    )
     migrate.upgrade(url)
     assert {"predictions", "alembic_version"} <= _tables(url)
     migrate.downgrade(url)
