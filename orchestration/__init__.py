@@ -1,0 +1,1 @@
+"""Dagster definitions for loanops: the whole lifecycle as one asset graph (see definitions.py)."""

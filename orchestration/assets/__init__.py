@@ -1,0 +1,1 @@
+"""The asset graph, one module per concern: ingest, dbt, ML, deployment, prediction log."""

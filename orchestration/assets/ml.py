@@ -1,0 +1,183 @@
+"""The model: trained challenger, the gate's champion, batch scores written to the warehouse."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import pandas as pd
+
+from loanops import warehouse
+from loanops.settings import Settings
+from orchestration import tables
+from orchestration.keys import (
+    BATCH_SCORES,
+    CHALLENGER,
+    CHAMPION,
+    GOLD_APPLICATION_FEATURES,
+    GOLD_SCORING_FEATURES,
+    MODEL,
+)
+from orchestration.resources import LoanopsResource
+
+OWNERS = ["team:ml-engineering"]
+SCORES_RELATION = "scores.batch_scores"
+SCORES_COLUMNS = {
+    "application_id": "bigint",
+    "probability_of_default": "double",
+    "predicted_class": "integer",  # 1 = decline (PD at or above the model's threshold)
+    "threshold": "double",
+    "model_name": "string",
+    "model_version": "string",
+    "scored_at": "timestamp",
+}
+
+
+class TrainingConfig(dg.Config):
+    """The training budget (the defaults are `loanops train`'s)."""
+
+    # ml.pipelines.FAMILIES, spelled out so loading the definitions does not import the model
+    # libraries; TrainConfig.validate rejects any name it does not know.
+    families: list[str] = ["logistic", "xgboost", "lightgbm"]  # noqa: RUF012 (pydantic copies it)
+    budget_seconds: float = 150.0
+    max_trials: int = 30
+    seed: int = 0
+
+
+def champion_version(settings: Settings) -> str:
+    """The registered version `champion` points to (raises a Failure when there is none)."""
+    from mlflow import MlflowClient
+
+    from ml import registry, tracking
+
+    tracking.configure(settings)
+    version = registry.version_of(MlflowClient(), registry.CHAMPION)
+    if version is None:
+        raise dg.Failure(f"{registry.MODEL_NAME} has no champion: the promotion gate kept none")
+    return version
+
+
+@dg.asset(
+    key=CHALLENGER,
+    deps=[GOLD_APPLICATION_FEATURES],
+    group_name=MODEL,
+    owners=OWNERS,
+    kinds={"mlflow", "scikitlearn"},
+    description="Training candidates: every family searched, calibrated and evaluated on gold; "
+    "the winner registered as loan-default@challenger.",
+)
+def challenger(
+    context: dg.AssetExecutionContext, config: TrainingConfig, loanops: LoanopsResource
+) -> dg.MaterializeResult:
+    """Train on the labelled gold rows and register the winner as `challenger`."""
+    from ml.train import TrainConfig, train
+
+    train_config = TrainConfig(
+        families=tuple(config.families),
+        budget_seconds=config.budget_seconds,
+        max_trials=config.max_trials,
+        seed=config.seed,
+    )
+    result = train(loanops.settings(), train_config)
+    context.log.info(f"winner {result.winner}, registered as version {result.version}")
+    return dg.MaterializeResult(
+        metadata={
+            "model_version": result.version,
+            "mlflow_run_id": result.run_id,
+            "winner": result.winner,
+            "test_roc_auc": float(result.test["roc_auc"]),
+            "test_ks": float(result.test["ks"]),
+            "threshold": float(result.test["threshold"]),
+            "training_seconds": round(result.seconds, 1),
+            "families": dg.MetadataValue.md(result.table().to_markdown(index=False)),
+        }
+    )
+
+
+@dg.asset(
+    key=CHAMPION,
+    deps=[CHALLENGER],
+    group_name=MODEL,
+    owners=OWNERS,
+    kinds={"mlflow"},
+    description="loan-default@champion: the promotion gate moves the alias to the challenger "
+    "only when it is at least as good on the same test rows (docs/model.md).",
+)
+def champion(context: dg.AssetExecutionContext, loanops: LoanopsResource) -> dg.MaterializeResult:
+    """Run the promotion gate between `challenger` and `champion`."""
+    from ml import dataset, registry, tracking
+
+    settings = loanops.settings()
+    tracking.configure(settings)
+    decision = registry.promote(dataset.load(settings))
+    context.log.info(
+        ("promoted: " if decision.promoted else "kept the champion: ") + decision.reason
+    )
+    current = decision.challenger_version if decision.promoted else decision.champion_version
+    return dg.MaterializeResult(
+        metadata={
+            "champion_version": current or "none",
+            "promoted": decision.promoted,
+            "reason": decision.reason,
+            "challenger_version": decision.challenger_version,
+            "challenger_test_auc": decision.challenger_auc,
+            "previous_champion_version": decision.champion_version or "none",
+        }
+    )
+
+
+def score_frame(gold: pd.DataFrame, scorer: object, version: str) -> pd.DataFrame:
+    """One row per application: PD, class and the model version that decided it."""
+    from ml import registry
+
+    probability = scorer.predict_pd(gold)  # type: ignore[attr-defined]
+    threshold = float(scorer.threshold)  # type: ignore[attr-defined]
+    return pd.DataFrame(
+        {
+            "application_id": gold["application_id"].to_numpy("int64"),
+            "probability_of_default": probability,
+            "predicted_class": (probability >= threshold).astype("int64"),
+            "threshold": threshold,
+            "model_name": registry.MODEL_NAME,
+            "model_version": version,
+            "scored_at": datetime.now(UTC).replace(tzinfo=None),  # naive UTC, as raw tables
+        }
+    )
+
+
+@dg.asset(
+    key=BATCH_SCORES,
+    deps=[CHAMPION, GOLD_SCORING_FEATURES],
+    group_name=MODEL,
+    owners=OWNERS,
+    kinds={"python", "table"},
+    description=f"{SCORES_RELATION}: one row per loan application in gold_scoring_features with "
+    "the champion's probability of default, class (1 decline) and model version.",
+)
+def batch_scores(
+    context: dg.AssetExecutionContext, loanops: LoanopsResource
+) -> dg.MaterializeResult:
+    """Score every gold application with the champion and replace the scores table."""
+    import mlflow
+
+    from ml import dataset, registry
+
+    settings = loanops.settings()
+    version = champion_version(settings)
+    model = mlflow.pyfunc.load_model(f"models:/{registry.MODEL_NAME}/{version}")
+    scorer = model.unwrap_python_model().scorer
+    columns = ", ".join(dataset.GOLD_COLUMNS)
+    sql = f"select {columns} from gold.gold_scoring_features"
+    gold = dataset.normalise(warehouse.read_frame(settings, sql))
+    scores = score_frame(gold, scorer, version)
+    rows = tables.write(settings, SCORES_RELATION, scores, SCORES_COLUMNS, replace=True)
+    context.log.info(f"scored {rows} applications with version {version}")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "dagster/relation_identifier": SCORES_RELATION,
+            "model_version": version,
+            "mean_probability_of_default": float(scores["probability_of_default"].mean())
+            if rows
+            else 0.0,
+            "decline_rate": float(scores["predicted_class"].mean()) if rows else 0.0,
+        }
+    )

@@ -1,0 +1,153 @@
+"""The API's prediction log, copied into the warehouse when the two are different databases.
+
+Locally the store is SQLite beside a DuckDB warehouse, so new rows are copied to raw.predictions
+for the monitoring models. In Azure both are the same Azure SQL database: nothing is copied and
+monitoring reads the store's own table.
+"""
+
+import json
+import re
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import sqlalchemy as sa
+
+from loanops import settings as settings_module
+from loanops import warehouse
+from loanops.settings import Settings
+from orchestration import tables
+from orchestration.keys import DEPLOYMENT, MONITORING, PREDICTION_LOG
+from orchestration.resources import LoanopsResource
+
+COPY_RELATION = "raw.predictions"
+STORE_TABLE = "predictions"
+JSON_COLUMNS = ("input_raw_data", "processed_data", "reason_codes")
+COLUMNS = {
+    "prediction_id": "string",
+    "request_id": "string",
+    "run_id": "string",
+    "client_id": "string",
+    "input_raw_data": "text",
+    "processed_data": "text",
+    "prediction_probability": "double",
+    "predicted_class": "integer",
+    "threshold": "double",
+    "reason_codes": "text",
+    "model_name": "string",
+    "model_version": "string",
+    "latency_ms": "double",
+    "prediction_timestamp": "timestamp",
+}
+
+
+def _odbc_parts(url: sa.URL) -> dict[str, str]:
+    """Server and database from an `odbc_connect` string, lower-case keys."""
+    raw = str(url.query.get("odbc_connect", ""))
+    pairs = (p.split("=", 1) for p in raw.split(";") if "=" in p)
+    return {k.strip().lower(): v.strip() for k, v in pairs}
+
+
+def _server(text: str) -> str:
+    """A host name without tcp: prefix, port or case."""
+    return re.sub(r"^tcp:", "", text.strip().lower()).split(",")[0].split(":")[0]
+
+
+def same_database(settings: Settings, store_url: str, env: dict[str, str] | None = None) -> bool:
+    """True when the prediction store URL points at the warehouse database itself."""
+    url = sa.make_url(store_url)
+    backend = url.get_backend_name()
+    if settings.target == "postgres" and backend == "postgresql":
+        dsn = dict(p.split("=", 1) for p in settings_module.postgres_dsn(env).split())
+        return (_server(url.host or ""), str(url.port or 5432), url.database) == (
+            _server(dsn["host"]),
+            dsn["port"],
+            dsn["dbname"],
+        )
+    if settings.target == "azure_sql" and backend == "mssql":
+        odbc = _odbc_parts(url)
+        wanted = dict(p.split("=", 1) for p in settings_module.mssql_odbc_string(env).split(";"))
+        host = url.host or odbc.get("server", "")
+        database = url.database or odbc.get("database", "")
+        return (_server(host), database.lower()) == (
+            _server(wanted["Server"]),
+            wanted["Database"].lower(),
+        )
+    return False  # SQLite or another server: never the DuckDB file or a different warehouse
+
+
+def watermark(settings: Settings) -> tuple[Any, set[str]]:
+    """The latest copied timestamp and the ids copied at it (None before the first copy)."""
+    if not tables.exists(settings, COPY_RELATION):
+        return None, set()
+    latest = warehouse.read_frame(
+        settings, f"select max(prediction_timestamp) as ts from {COPY_RELATION}"
+    )["ts"].iloc[0]
+    if pd.isna(latest):
+        return None, set()
+    mark = "%s" if settings.target == "postgres" else "?"
+    sql = f"select prediction_id from {COPY_RELATION} where prediction_timestamp = {mark}"
+    ids = warehouse.read_frame(settings, sql, [pd.Timestamp(latest).to_pydatetime()])
+    return pd.Timestamp(latest).to_pydatetime(), set(ids["prediction_id"].astype(str))
+
+
+def new_rows(store_url: str, since: Any, seen: set[str]) -> pd.DataFrame:
+    """Store rows at or after `since` that are not yet copied, in the copy's column types."""
+    from serving.store.engine import make_engine
+    from serving.store.tables import predictions
+
+    engine = make_engine(store_url)
+    try:
+        if not sa.inspect(engine).has_table(STORE_TABLE):  # the API has not run yet
+            return pd.DataFrame(columns=list(COLUMNS))
+        query = sa.select(predictions)
+        if since is not None:  # ">=": rows sharing the last copied timestamp may be new
+            query = query.where(predictions.c.prediction_timestamp >= since)
+        with engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+    finally:
+        engine.dispose()
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    frame["prediction_id"] = frame["prediction_id"].astype(str)
+    frame = frame[~frame["prediction_id"].isin(seen)]
+    for column in JSON_COLUMNS:
+        frame[column] = [json.dumps(v, sort_keys=True) for v in frame[column]]
+    stamps = pd.to_datetime(frame["prediction_timestamp"], utc=True)
+    frame["prediction_timestamp"] = stamps.dt.tz_convert(None)  # naive UTC, as raw tables
+    return frame
+
+
+@dg.asset(
+    key=PREDICTION_LOG,
+    deps=[DEPLOYMENT],
+    group_name=MONITORING,
+    owners=["team:ml-engineering"],
+    kinds={"python", "table"},
+    description=f"Every decision the API made ({COPY_RELATION}, one row per prediction): new "
+    "rows of the prediction store appended to the warehouse; nothing to copy when the store is "
+    "the warehouse database (Azure SQL).",
+)
+def prediction_log(
+    context: dg.AssetExecutionContext, loanops: LoanopsResource
+) -> dg.MaterializeResult:
+    """Append the prediction store's new rows to raw.predictions (or note that it is shared)."""
+    settings = loanops.settings()
+    store_url = loanops.store_url()
+    shown_url = sa.make_url(store_url).render_as_string(hide_password=True)
+    if same_database(settings, store_url):
+        context.log.info("the prediction store is the warehouse: nothing to copy")
+        return dg.MaterializeResult(
+            metadata={"copied_rows": 0, "store": shown_url, "mode": "shared database"}
+        )
+    since, seen = watermark(settings)
+    frame = new_rows(store_url, since, seen)
+    copied = tables.write(settings, COPY_RELATION, frame, COLUMNS, replace=False)
+    context.log.info(f"copied {copied} new predictions into {COPY_RELATION}")
+    return dg.MaterializeResult(
+        metadata={
+            "copied_rows": copied,
+            "store": shown_url,
+            "mode": "copied",
+            "dagster/relation_identifier": COPY_RELATION,
+        }
+    )

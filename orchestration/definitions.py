@@ -1,0 +1,26 @@
+"""The Dagster code location: assembles assets, checks, jobs, schedules, sensors and resources."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration import checks, jobs, schedules, sensors
+from orchestration.assets.dbt_models import DBT_PROJECT, dbt_models
+from orchestration.assets.deployment import deployment
+from orchestration.assets.ingest import ingest
+from orchestration.assets.ml import batch_scores, challenger, champion
+from orchestration.assets.prediction_log import prediction_log
+from orchestration.resources import LoanopsResource
+
+ASSETS = [ingest, dbt_models, challenger, champion, batch_scores, deployment, prediction_log]
+RESOURCES = {"dbt": DbtCliResource(project_dir=DBT_PROJECT), "loanops": LoanopsResource()}
+
+defs = dg.Definitions(
+    assets=ASSETS,
+    asset_checks=checks.ALL,
+    jobs=jobs.ALL,
+    schedules=schedules.ALL,
+    sensors=sensors.ALL,
+    resources=RESOURCES,
+)
