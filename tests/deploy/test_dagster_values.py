@@ -53,5 +53,6 @@ def test_no_credentials_in_values() -> None:
     assert v["postgresql"]["enabled"] is False
     assert "postgresqlPassword" not in v["postgresql"]
     assert v["generatePostgresqlPasswordSecret"] is False
-    assert v["global"]["postgresqlSecretName"] == "dagster-postgresql-secret"
+    pg_secret = v["global"]["postgresqlSecretName"]
+    assert pg_secret == "dagster-postgresql-secret"  # pragma: allowlist secret (a name)
     assert v["dagsterWebserver"]["service"]["type"] == "ClusterIP"
