@@ -20,7 +20,7 @@ from loanops.features import spec
 _YEAR = spec.DAYS_PER_YEAR
 
 # External scores: (silver name, weight per unit of score logit, centre of that logit).
-SCORES = (("score_source_1", 1.4, 0.0), ("score_source_2", 2.1, 0.05), ("score_source_3", 2.3, 0.0))
+SCORES = (("score_source_1", 1.6, 0.0), ("score_source_2", 2.4, 0.05), ("score_source_3", 2.6, 0.0))
 
 EDUCATION = {
     "Graduation": -0.30,
@@ -90,12 +90,14 @@ def _scores(silver: Mapping[str, object], age_years: np.ndarray) -> np.ndarray:
     for name, weight, centre in SCORES:
         s = _array(silver, name)
         ok = _present(s)
-        # Convex: risk climbs steeply as a score falls towards zero.
-        total += _term(ok, weight * (np.exp(-4.0 * (s - centre)) - 0.45))
+        # Convex: risk climbs steeply as a score falls towards zero. 0.10 is the term's mean
+        # over the book, so a missing score counts as an average one.
+        total += _term(ok, weight * (np.exp(-6.0 * (s - centre)) - 0.10))
         lowest = np.where(ok, np.minimum(lowest, s), lowest)
-    # Young applicants have thin files: the scores say more about them.
+    # Young applicants have thin files: the scores say more about them. Without an age the
+    # factor is roughly the book's average.
     young = np.where(_present(age_years), np.clip((45.0 - age_years) / 25.0, 0.0, 1.0), 0.3)
-    return total * (1.0 + 1.0 * young) + 0.5 * (lowest < 0.2)
+    return total * (1.0 + young) + 0.5 * (lowest < 0.2)
 
 
 def _affordability(silver: Mapping[str, object]) -> np.ndarray:
