@@ -65,7 +65,9 @@ def preprocessor(
     )
 
 
-def estimator(family: str, params: dict[str, Any], positive_weight: float, seed: int) -> Any:
+def estimator(
+    family: str, params: dict[str, Any], positive_weight: float, seed: int, threads: int = 1
+) -> Any:
     """The classifier of one family; imbalance is handled with weights, never by dropping rows."""
     if family == LOGISTIC:
         return LogisticRegression(
@@ -77,8 +79,8 @@ def estimator(family: str, params: dict[str, Any], positive_weight: float, seed:
         from xgboost import XGBClassifier
 
         return XGBClassifier(
-            n_estimators=params.get("n_estimators", 300),
-            learning_rate=params.get("learning_rate", 0.05),
+            n_estimators=params.get("n_estimators", 250),
+            learning_rate=params.get("learning_rate", 0.08),
             max_depth=params.get("max_depth", 4),
             min_child_weight=params.get("min_child_weight", 5.0),
             subsample=params.get("subsample", 0.8),
@@ -86,7 +88,7 @@ def estimator(family: str, params: dict[str, Any], positive_weight: float, seed:
             reg_lambda=params.get("reg_lambda", 1.0),
             scale_pos_weight=positive_weight,
             tree_method="hist",
-            n_jobs=2,
+            n_jobs=threads,
             random_state=seed,
             eval_metric="auc",
         )
@@ -94,8 +96,8 @@ def estimator(family: str, params: dict[str, Any], positive_weight: float, seed:
         from lightgbm import LGBMClassifier
 
         return LGBMClassifier(
-            n_estimators=params.get("n_estimators", 300),
-            learning_rate=params.get("learning_rate", 0.05),
+            n_estimators=params.get("n_estimators", 250),
+            learning_rate=params.get("learning_rate", 0.08),
             num_leaves=params.get("num_leaves", 15),
             min_child_samples=params.get("min_child_samples", 50),
             subsample=params.get("subsample", 0.8),
@@ -103,7 +105,7 @@ def estimator(family: str, params: dict[str, Any], positive_weight: float, seed:
             colsample_bytree=params.get("colsample_bytree", 0.8),
             reg_lambda=params.get("reg_lambda", 1.0),
             scale_pos_weight=positive_weight,
-            n_jobs=2,
+            n_jobs=threads,
             random_state=seed,
             verbose=-1,
         )
@@ -117,11 +119,12 @@ def build(
     categories: Sequence[str],
     positive_weight: float = 1.0,
     seed: int = 0,
+    threads: int = 1,
 ) -> Pipeline:
     """An unfitted pipeline: preprocessing then the family's classifier."""
     return Pipeline(
         [
             ("prep", preprocessor(family, numeric, categories)),
-            ("model", estimator(family, params, positive_weight, seed)),
+            ("model", estimator(family, params, positive_weight, seed, threads)),
         ]
     )

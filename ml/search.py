@@ -19,8 +19,8 @@ from ml import pipelines
 SPACES: dict[str, dict[str, Sequence[Any]]] = {
     pipelines.LOGISTIC: {"C": [1.0, 0.1, 0.3, 3.0, 0.03], "weight_power": [1.0, 0.5]},
     pipelines.XGBOOST: {
-        "n_estimators": [400, 250, 600, 800],
-        "learning_rate": [0.05, 0.03, 0.08, 0.1],
+        "n_estimators": [250, 150, 400, 600],
+        "learning_rate": [0.08, 0.05, 0.1, 0.03],
         "max_depth": [4, 3, 5, 6],
         "min_child_weight": [5.0, 1.0, 10.0, 20.0],
         "subsample": [0.8, 0.7, 0.9, 1.0],
@@ -29,8 +29,8 @@ SPACES: dict[str, dict[str, Sequence[Any]]] = {
         "weight_power": [0.5, 1.0, 0.0],
     },
     pipelines.LIGHTGBM: {
-        "n_estimators": [400, 250, 600, 800],
-        "learning_rate": [0.05, 0.03, 0.08, 0.1],
+        "n_estimators": [250, 150, 400, 600],
+        "learning_rate": [0.08, 0.05, 0.1, 0.03],
         "num_leaves": [15, 7, 31, 63],
         "min_child_samples": [50, 20, 100, 200],
         "subsample": [0.8, 0.7, 0.9, 1.0],
@@ -79,6 +79,7 @@ def run(
     budget_seconds: float,
     max_trials: int = 50,
     seed: int = 0,
+    threads: int = 1,
 ) -> SearchResult:
     """Fit candidates on train, score ROC-AUC on validation, keep the best within the budget."""
     started = time.perf_counter()
@@ -89,7 +90,7 @@ def run(
     for params in candidates(family, seed)[:max_trials]:
         trial_started = time.perf_counter()
         weight = imbalance ** params["weight_power"]
-        pipe = pipelines.build(family, params, numeric, categories, weight, seed)
+        pipe = pipelines.build(family, params, numeric, categories, weight, seed, threads)
         pipe.fit(train, y_train)
         auc = float(roc_auc_score(y_validation, pipe.predict_proba(validation)[:, 1]))
         seconds = time.perf_counter() - trial_started

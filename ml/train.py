@@ -50,6 +50,9 @@ class TrainConfig:
     calibration: str = calibration.PLATT
     threshold: threshold.ThresholdRule = field(default_factory=threshold.ThresholdRule)
     seed: int = 0
+    # One thread per fit by default: on a shared 2-core machine two threads per fit measured
+    # 2x slower (XGBoost 100 trees on 79k rows: 9.7 s with 1 thread, 23.5 s with 2).
+    threads: int = 1
     shuffle_labels: bool = False  # a deliberately useless model, to prove the gate holds
     register: bool = True
 
@@ -61,8 +64,8 @@ class TrainConfig:
             raise ValueError(f"unknown or no families {unknown}: choose from {known}")
         if self.calibration not in calibration.METHODS:
             raise ValueError(f"calibration must be one of {', '.join(calibration.METHODS)}")
-        if self.budget_seconds <= 0 or self.max_trials < 1:
-            raise ValueError("the search budget and max trials must be positive")
+        if self.budget_seconds <= 0 or self.max_trials < 1 or self.threads < 1:
+            raise ValueError("the search budget, max trials and threads must be positive")
         threshold.choose(self.threshold, np.array([0.0, 1.0]))  # raises on bad LGD/margin/rate
 
     def as_params(self) -> dict[str, Any]:
@@ -144,6 +147,7 @@ def _fit_family(
             budget_seconds=budget,
             max_trials=config.max_trials,
             seed=config.seed,
+            threads=config.threads,
         )
         scores = result.pipeline.predict_proba(parts[VALIDATION])[:, 1]
         calibrator = calibration.fit(scores, y[VALIDATION], config.calibration)

@@ -28,6 +28,12 @@ def book(rows: int, seed: int = 0):
     return generate_book(rows, seed)
 
 
+def true_pd(generated) -> np.ndarray:
+    """The true probabilities in application order (the real Book keeps them in a frame)."""
+    truth = generated.true_pd
+    return np.asarray(truth["true_pd"] if isinstance(truth, pd.DataFrame) else truth, "float64")
+
+
 def gold_frame(raw: pd.DataFrame) -> pd.DataFrame:
     """What dbt's gold model holds for these raw rows (same feature definition by design)."""
     gold = frame.build(raw)
@@ -78,7 +84,7 @@ def module_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             "root": root,
             "settings": settings_module.load(),
             "raw": generated.applications,
-            "true_pd": np.asarray(generated.true_pd),
+            "true_pd": true_pd(generated),
             "gold": gold,
         }
     finally:
