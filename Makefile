@@ -25,12 +25,16 @@ $(VENV)/.installed: requirements/lock.txt requirements/dev-lock.txt setup.cfg sc
 	touch $@
 
 demo: install
-	@echo "==> 1/3 generating a loan book of $(DEMO_ROWS) applications (seed $(DEMO_SEED))"
+	@echo "==> 1/5 generating a loan book of $(DEMO_ROWS) applications (seed $(DEMO_SEED))"
 	$(BIN)/loanops generate --rows $(DEMO_ROWS) --seed $(DEMO_SEED) --name demo
-	@echo "==> 2/3 ingesting the landing folder into the DuckDB warehouse"
+	@echo "==> 2/5 ingesting the landing folder into the DuckDB warehouse"
 	$(BIN)/loanops ingest
-	@echo "==> 3/3 dbt build: bronze -> silver -> gold, with every test"
+	@echo "==> 3/5 dbt build: bronze -> silver -> gold, with every test"
 	$(DBT) build $(DBT_ARGS)
+	@echo "==> 4/5 training logistic regression, XGBoost and LightGBM (MLflow under $(DATA)/mlflow)"
+	$(BIN)/loanops train
+	@echo "==> 5/5 promotion gate: challenger -> champion"
+	$(BIN)/loanops promote
 	@echo "==> demo finished: warehouse at $(DATA)/warehouse.duckdb"
 
 lint: install
