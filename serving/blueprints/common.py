@@ -17,7 +17,9 @@ from serving.store import StoreUnavailableError
 
 
 def authenticate() -> None:
-    """Require a valid bearer key (blueprint before_request hook)."""
+    """Require a valid bearer key (blueprint before_request hook); OPTIONS carries no data."""
+    if request.method == "OPTIONS":
+        return
     require_key(runtime().keys)
 
 
