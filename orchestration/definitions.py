@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from loanops import settings
 from orchestration import checks, jobs, schedules, sensors
 from orchestration.assets.dbt_models import DBT_PROJECT, dbt_models
 from orchestration.assets.deployment import deployment
@@ -15,6 +16,11 @@ from orchestration.resources import LoanopsResource
 
 ASSETS = [ingest, dbt_models, challenger, champion, batch_scores, deployment, prediction_log]
 RESOURCES = {"dbt": DbtCliResource(project_dir=DBT_PROJECT), "loanops": LoanopsResource()}
+# A DuckDB file admits one writing process: steps of a run take turns in one process there
+# (dbt runs in its own subprocess, between them). Server warehouses run steps in parallel.
+EXECUTOR = (
+    dg.in_process_executor if settings.load().target == "duckdb" else dg.multiprocess_executor
+)
 
 defs = dg.Definitions(
     assets=ASSETS,
@@ -23,4 +29,5 @@ defs = dg.Definitions(
     schedules=schedules.ALL,
     sensors=sensors.ALL,
     resources=RESOURCES,
+    executor=EXECUTOR,
 )
