@@ -25,6 +25,7 @@ class DbtRun:
     returncode: int
     output: str
     results: list[dict[str, Any]] = field(default_factory=list)
+    invocation_id: str = ""
 
     def result(self, unique_id_suffix: str) -> dict[str, Any]:
         """The run result of the node whose unique id ends with the given text."""
@@ -48,8 +49,13 @@ class DbtProject:
             text=True,
         )
         results_file = self.target_path / "run_results.json"
-        results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
-        run = DbtRun(done.returncode, done.stdout + done.stderr, results)
+        payload = json.loads(results_file.read_text()) if results_file.exists() else {}
+        run = DbtRun(
+            done.returncode,
+            done.stdout + done.stderr,
+            payload.get("results", []),
+            payload.get("metadata", {}).get("invocation_id", ""),
+        )
         if check and done.returncode != 0:
             pytest.fail(f"dbt {' '.join(args)} failed:\n{run.output[-6000:]}")
         return run

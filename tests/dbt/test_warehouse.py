@@ -1,9 +1,12 @@
 """dbt build on DuckDB and on a real PostgreSQL: two batches through ingest, then the checks.
 
 Each target gets one warehouse for the module: batch 1 is ingested and built, batch 2 (new
-applications plus corrected resends of batch-1 applications) is ingested and built
-incrementally. The tests then read the warehouse: build results, reconciliation, incremental
-bronze, documentation coverage and parity with the Python feature rules.
+applications, corrected and broken resends of batch-1 applications, late and corrected outcomes
+of batch-1 applications, and the applications of some batch-1 orphan outcomes) is ingested and
+built incrementally. The tests then read the warehouse: build results, reconciliation,
+incremental bronze, silver and gold (what the second build wrote), documentation coverage and
+parity with the Python feature rules, which are computed over all raw rows at once, so an
+incremental build must give what a full one would.
 """
 
 from __future__ import annotations
@@ -29,7 +32,18 @@ from tests.dbt.raw_book import RawBook, generate, write_csvs
 BATCH_1_ROWS = 2_000
 BATCH_2_ROWS = 400
 RESENDS = 60
+BROKEN_RESENDS = 20  # later loads that break a rule: they supersede nothing
+LATE_OUTCOMES = 50  # outcomes of batch-1 applications that had none
+CORRECTED_OUTCOMES = 30  # batch-1 outcomes landed again with the other label
 TO_PUBLISHED = {column.raw: name for name, column in BY_NAME.items()}
+GOLD_BOOKKEEPING = [
+    "is_default", "has_outcome", "application_load_id", "outcome_load_id", "dbt_invocation_id"
+]  # fmt: skip
+LAST_LOAD_SQL = (
+    "select max(landed) as n from ("
+    f"select max({rt.LOAD_ID}) as landed from {rt.RAW_SCHEMA}.{rt.APPLICATIONS_TABLE} union all "
+    f"select max({rt.LOAD_ID}) as landed from {rt.RAW_SCHEMA}.{rt.OUTCOMES_TABLE}) as loads"
+)
 
 
 @dataclass
@@ -41,6 +55,7 @@ class Warehouse:
     builds: list[DbtRun]
     seconds: list[float]
     raw_counts: list[int]  # raw.applications rows after batch 1 and after batch 2
+    last_load_ids: list[int]  # the largest load id after batch 1 and after batch 2
 
     def query(self, sql: str) -> pd.DataFrame:
         """Rows of one query as a DataFrame."""
@@ -62,12 +77,29 @@ class Warehouse:
 
 
 def _second_batch(first: RawBook) -> RawBook:
-    """New applications, plus resends of some batch-1 applications with a corrected income."""
+    """A later batch that touches batch 1 in every way an incremental build must handle."""
     book = generate(BATCH_2_ROWS, seed=2, first_id=FIRST_ID + BATCH_1_ROWS)
-    resends = first.applications.iloc[:RESENDS].copy()
+    earlier = first.applications.iloc[:BATCH_1_ROWS]
+    resends = earlier.iloc[:RESENDS].copy()
     resends["Client_Income"] = "4321.5"
-    applications = pd.concat([book.applications, resends], ignore_index=True)
-    return RawBook(applications, book.outcomes)
+    broken = earlier.iloc[RESENDS : RESENDS + BROKEN_RESENDS].copy()
+    broken["Client_Income"] = "-5"
+    landed_ids = set(earlier["ID"].dropna())
+    orphan_ids = [i for i in first.outcomes["ID"] if i not in landed_ids]
+    orphans_landing = book.applications.iloc[: len(orphan_ids)].copy()
+    orphans_landing["ID"] = orphan_ids
+    with_outcome = set(first.outcomes["ID"].dropna())
+    late = earlier[~earlier["ID"].isin(with_outcome) & earlier["ID"].notna()].iloc[:LATE_OUTCOMES]
+    corrected = first.outcomes[first.outcomes["Default"].isin(["0", "1"])].iloc[:CORRECTED_OUTCOMES]
+    applications = pd.concat([book.applications, resends, broken, orphans_landing])
+    outcomes = pd.concat(
+        [
+            book.outcomes,
+            pd.DataFrame({"ID": late["ID"], "Default": "1"}),
+            corrected.assign(Default=corrected["Default"].map({"0": "1", "1": "0"})),
+        ]
+    )
+    return RawBook(applications.reset_index(drop=True), outcomes.reset_index(drop=True))
 
 
 def _ingest(env: dict[str, str], folder: Path) -> None:
@@ -97,15 +129,16 @@ def warehouse(
         env |= {**server.env, "LOANOPS_PG_DATABASE": database}
     project = make_project(tmp, env)
     first = generate(BATCH_1_ROWS, seed=1)
-    builds, seconds, raw_counts = [], [], []
+    builds, seconds, raw_counts, last_load_ids = [], [], [], []
     for name, book in (("batch1", first), ("batch2", _second_batch(first))):
         write_csvs(book, tmp / name, name)
         _ingest(project.env, tmp / name)
         started = time.perf_counter()
         builds.append(project.run("build"))
         seconds.append(time.perf_counter() - started)
-        built = Warehouse(target, project, builds, seconds, raw_counts)
+        built = Warehouse(target, project, builds, seconds, raw_counts, last_load_ids)
         raw_counts.append(built.count(f"{rt.RAW_SCHEMA}.{rt.APPLICATIONS_TABLE}"))
+        last_load_ids.append(int(built.query(LAST_LOAD_SQL)["n"][0]))
     print(f"\n{target}: dbt build {seconds[0]:.1f} s (batch 1), {seconds[1]:.1f} s (batch 2)")
     yield built
 
@@ -184,6 +217,80 @@ def test_every_model_column_is_documented(warehouse: Warehouse) -> None:
         documented = {name for name, c in node["columns"].items() if c["description"]}
         assert set(built) == documented, node["name"]
         assert node["description"]
+
+
+def test_incremental_builds_write_only_what_the_new_batch_touches(warehouse: Warehouse) -> None:
+    """Each row carries the invocation that last wrote it: batch 2's build wrote only its own
+    rows plus the earlier rows of the application ids it touched (silver), and only the
+    applications whose application or outcome came from its loads (gold)."""
+    first_build, second_build = (build.invocation_id for build in warehouse.builds)
+    last_first_load = warehouse.last_load_ids[0]
+    for loads in ("silver.silver_application_loads", "silver.silver_outcome_loads"):
+        touched = (
+            f"load_id > {last_first_load} or application_id in (select application_id from "
+            f"{loads} where load_id > {last_first_load})"
+        )
+        rewritten = warehouse.count(loads, f"dbt_invocation_id = '{second_build}'")
+        assert rewritten == warehouse.count(loads, touched), loads
+        kept = warehouse.count(loads, f"dbt_invocation_id = '{first_build}'")
+        assert kept + rewritten == warehouse.count(loads)
+        assert 0 < rewritten < kept, loads
+    gold = "gold.gold_application_features"
+    changed = (
+        f"application_load_id > {last_first_load} "
+        f"or coalesce(outcome_load_id, 0) > {last_first_load}"
+    )
+    rewritten = warehouse.count(gold, f"dbt_invocation_id = '{second_build}'")
+    assert rewritten == warehouse.count(gold, changed)
+    assert warehouse.count(gold, f"dbt_invocation_id = '{first_build}'") == warehouse.count(
+        gold, f"not ({changed})"
+    )
+    assert 0 < rewritten < warehouse.count(gold) / 2
+    for model in ("silver_application_loads", "silver_outcome_loads", "gold_application_features"):
+        assert warehouse.builds[1].result(f"model.loanops.{model}")["status"] == "success"
+
+
+def test_gold_labels_follow_the_latest_valid_outcome(warehouse: Warehouse) -> None:
+    """Late and corrected outcomes reach gold on the build after they land; an orphan outcome
+    reaches gold once its application lands; the application row is the latest valid load."""
+    raw = warehouse.query(f"select * from {rt.RAW_SCHEMA}.{rt.OUTCOMES_TABLE}")
+    raw = raw.astype(object).where(raw.notna(), None).rename(columns=TO_PUBLISHED)
+    ids = [frame.parse_id(v) for v in raw["ID"]]
+    fates = _expected_fates(raw, frame.outcome_rejection_reasons(raw), ids)
+    outcome = {
+        ids[i]: (frame.parse_label(raw["Default"][i]), int(raw[rt.LOAD_ID][i]))
+        for i, fate in enumerate(fates)
+        if fate is None
+    }
+    apps = _raw_applications(warehouse)
+    app_ids = [frame.parse_id(v) for v in apps["ID"]]
+    app_fates = _expected_fates(apps, frame.rejection_reasons(apps), app_ids)
+    app_load = {app_ids[i]: int(apps[rt.LOAD_ID][i]) for i, f in enumerate(app_fates) if f is None}
+    gold = warehouse.query(
+        "select application_id, is_default, has_outcome, application_load_id, outcome_load_id "
+        "from gold.gold_application_features"
+    )
+    assert sorted(int(i) for i in gold["application_id"]) == sorted(app_load)
+    for row in gold.itertuples(index=False):
+        expected = outcome.get(int(row.application_id))
+        assert int(row.application_load_id) == app_load[int(row.application_id)]
+        if expected is None:
+            assert row.has_outcome == 0 and _same(row.is_default, None)
+            assert _same(row.outcome_load_id, None)
+        else:
+            assert row.has_outcome == 1 and int(row.is_default) == expected[0]
+            assert int(row.outcome_load_id) == expected[1]
+    labelled = {int(i) for i in gold.loc[gold["has_outcome"] == 1, "application_id"]}
+    first = generate(BATCH_1_ROWS, seed=1)
+    second = _second_batch(first)
+    late = {frame.parse_id(v) for v in second.outcomes["ID"]} & {
+        frame.parse_id(v) for v in first.applications["ID"]
+    }
+    assert len(late & labelled) >= (LATE_OUTCOMES + CORRECTED_OUTCOMES) * 0.8
+    first_ids = {frame.parse_id(v) for v in first.applications["ID"]}
+    orphans = {frame.parse_id(v) for v in first.outcomes["ID"]} - first_ids
+    landed = orphans & set(app_load)  # their applications landed (valid) in batch 2
+    assert landed and landed <= labelled
 
 
 # ---- parity with the Python side of the one feature definition --------------------------
@@ -276,7 +383,7 @@ def test_gold_matches_python_features(warehouse: Warehouse) -> None:
     expected = frame.features(silver)
     gold = warehouse.query("select * from gold.gold_application_features")
     gold = gold.set_index("application_id").sort_index()
-    assert list(gold.columns) == [*expected.columns, "is_default", "has_outcome"]
+    assert list(gold.columns) == [*expected.columns, *GOLD_BOOKKEEPING]
     _assert_frames_equal(gold, expected, "gold_application_features")
     scoring = warehouse.query("select * from gold.gold_scoring_features")
     scoring = scoring.set_index("application_id").sort_index()

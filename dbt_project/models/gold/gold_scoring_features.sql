@@ -1,3 +1,5 @@
+{#- A view (no build cost) over gold_application_features without the label and the load
+    bookkeeping; its contract is still enforced (column names and types). -#}
 with application_features as (
 
     select * from {{ ref('gold_application_features') }}

@@ -1,3 +1,5 @@
+{#- A view over silver_application_loads (no build cost): the rows with no rejection reason, i.e.
+    the latest valid load of each application id. The loads model is incremental. -#}
 with application_loads as (
 
     select * from {{ ref('silver_application_loads') }}

@@ -1,6 +1,20 @@
-with bronze_outcomes as (
+{#- Incremental like silver_application_loads: only the bronze rows of new loads are typed, and
+    they are re-ranked with the earlier outcome rows of the application ids they touch
+    (delete+insert on application_id). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='application_id',
+    )
+}}
+
+with new_bronze as (
 
     select * from {{ ref('bronze_outcomes') }}
+    {% if is_incremental() %}
+        where load_id > (select coalesce(max(processed.load_id), 0) from {{ this }} as processed)
+    {% endif %}
 
 ),
 
@@ -13,7 +27,7 @@ typed as (
         source_row,
         loaded_at,
         load_id
-    from bronze_outcomes
+    from new_bronze
 
 ),
 
@@ -23,6 +37,35 @@ checked as (
         *,
         {{ loanops_outcome_rejection_reason() }} as rule_violation
     from typed
+
+),
+
+candidates as (
+
+    select
+        application_id,
+        is_default,
+        landed_id,
+        source_file,
+        source_row,
+        loaded_at,
+        load_id,
+        rule_violation
+    from checked
+    {% if is_incremental() %}
+        union all
+        select
+            application_id,
+            is_default,
+            landed_id,
+            source_file,
+            source_row,
+            loaded_at,
+            load_id,
+            rule_violation
+        from {{ this }} as earlier
+        where earlier.application_id in (select touched.application_id from checked as touched)
+    {% endif %}
 
 ),
 
@@ -37,7 +80,7 @@ ranked as (
             order by load_id desc, source_row desc
         ) as load_rank,
         cast(application_id as varchar(20)) as application_id_text
-    from checked
+    from candidates
 
 ),
 
@@ -55,7 +98,9 @@ final as (
             when rule_violation is not null then rule_violation
             when load_rank > 1
                 then concat('superseded by a later load of application ', application_id_text)
-        end as rejection_reason
+        end as rejection_reason,
+        rule_violation,
+        cast('{{ invocation_id }}' as varchar(64)) as dbt_invocation_id
     from ranked
 
 )

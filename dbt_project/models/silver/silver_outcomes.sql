@@ -1,3 +1,5 @@
+{#- A view over silver_outcome_loads (no build cost): the rows with no rejection reason, i.e.
+    the latest valid load of each application id. The loads model is incremental. -#}
 with outcome_loads as (
 
     select * from {{ ref('silver_outcome_loads') }}

@@ -1,3 +1,5 @@
+{#- A view (no build cost): every load row silver does not use, with its reason. By
+    construction bronze rows = silver rows + rejected rows (tests/reconcile_*.sql). -#}
 with application_loads as (
 
     select * from {{ ref('silver_application_loads') }}
