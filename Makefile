@@ -6,12 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 DATA ?= data
-DEMO_ROWS ?= 121856
-DEMO_SEED ?= 7
-DBT := $(BIN)/dbt
-DBT_ARGS := --project-dir . --profiles-dir profiles
 
-.PHONY: install demo test lint format lock clean
+.PHONY: install demo stop test lint format lock clean
 
 install: $(VENV)/.installed
 
@@ -25,17 +21,11 @@ $(VENV)/.installed: requirements/lock.txt requirements/dev-lock.txt setup.cfg sc
 	touch $@
 
 demo: install
-	@echo "==> 1/5 generating a loan book of $(DEMO_ROWS) applications (seed $(DEMO_SEED))"
-	$(BIN)/loanops generate --rows $(DEMO_ROWS) --seed $(DEMO_SEED) --name demo
-	@echo "==> 2/5 ingesting the landing folder into the DuckDB warehouse"
-	$(BIN)/loanops ingest
-	@echo "==> 3/5 dbt build: bronze -> silver -> gold, with every test"
-	$(DBT) build $(DBT_ARGS)
-	@echo "==> 4/5 training logistic regression, XGBoost and LightGBM (MLflow under $(DATA)/mlflow)"
-	$(BIN)/loanops train
-	@echo "==> 5/5 promotion gate: challenger -> champion"
-	$(BIN)/loanops promote
-	@echo "==> demo finished: warehouse at $(DATA)/warehouse.duckdb"
+	bash scripts/demo.sh
+
+# Stop the API and UIs that `make demo` left running.
+stop:
+	@for f in $(DATA)/run/*.pid; do [ -e "$$f" ] && { kill -- -$$(cat $$f) 2>/dev/null || kill $$(cat $$f) 2>/dev/null; rm -f $$f; }; done; echo stopped
 
 lint: install
 	$(BIN)/ruff check .
@@ -55,6 +45,7 @@ lock:
 	$(PYTHON) -m venv /tmp/loanops-uv && /tmp/loanops-uv/bin/pip install --quiet uv==$(UV_VERSION)
 	/tmp/loanops-uv/bin/uv pip compile requirements/main.in -o requirements/lock.txt --python-version 3.11
 	/tmp/loanops-uv/bin/uv pip compile requirements/dev.in -o requirements/dev-lock.txt --python-version 3.11
+	cd requirements && /tmp/loanops-uv/bin/uv pip compile serving.in -o serving-lock.txt --python-version 3.11 --generate-hashes
 
 clean:
 	rm -rf $(DATA) target logs
