@@ -118,16 +118,38 @@ def top_reasons(
     contributions: pd.DataFrame, gold: pd.DataFrame, medians: dict[str, float], top: int = 3
 ) -> list[list[str]]:
     """For each row, the phrases of the `top` factors with the largest positive contribution."""
-    values = contributions.to_numpy()
-    names = list(contributions.columns)
+    return top_reasons_matrix(
+        contributions.to_numpy("float64"), list(contributions.columns), gold, medians, top
+    )
+
+
+def top_reasons_matrix(
+    values: np.ndarray,
+    names: Sequence[str],
+    gold: pd.DataFrame,
+    medians: dict[str, float],
+    top: int = 3,
+) -> list[list[str]]:
+    """`top_reasons` on a rows x features matrix: one sort for all rows, no per-row pandas.
+
+    Ties keep the column order (a stable sort of the negated values), as the per-row version did.
+    """
+    rows = len(values)
+    if rows == 0:
+        return []
+    order = np.argsort(-values, axis=1, kind="stable")[:, :top]
+    chosen = np.take_along_axis(values, order, axis=1)
+    positive = chosen > 0
+    columns: dict[int, np.ndarray] = {}
+    for j in np.unique(order[positive]).tolist():
+        columns[j] = gold[names[j]].to_numpy()
     out: list[list[str]] = []
-    for i in range(len(values)):
-        order = np.argsort(-values[i], kind="stable")[:top]
-        out.append(
-            [
-                phrase(names[j], gold[names[j]].iloc[i], medians.get(names[j]))
-                for j in order
-                if values[i, j] > 0
-            ]
-        )
+    for i in range(rows):
+        picks = []
+        for k in range(order.shape[1]):
+            if positive[i, k]:
+                j = int(order[i, k])
+                name = names[j]
+                picks.append(phrase(name, columns[j][i], medians.get(name)))
+        out.append(picks)
     return out
