@@ -64,9 +64,13 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="loanops-bench-dbt-", dir=REPO / "data"))
     print(f"# dbt build benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}\n")
-    print("| applications | generate s | ingest s | full dbt build s | +1 % batch build s | incremental / full |")
+    print(
+        "| applications | generate s | ingest s | full dbt build s | +1 % batch build s | incremental / full |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
     try:
         for rows in args.rows:
