@@ -27,6 +27,7 @@ from ml import (
     packaging,
     pipelines,
     plots,
+    reference,
     registry,
     search,
     threshold,
@@ -244,6 +245,9 @@ def train(settings: Settings, config: TrainConfig, dataset: Dataset | None = Non
         table.to_csv(folder / "fairness.csv", index=False)
         result.table().to_csv(folder / "families.csv", index=False)
         mlflow.log_artifacts(str(folder / "plots"), "plots")
+        # What monitoring compares the scored population with (ml/reference.py).
+        train_pd = scorer.predict_pd(parts[TRAIN])
+        reference.log(reference.build(parts[TRAIN], train_pd, scorer.numeric, scorer.categories))
         for name in ("model_card.md", "fairness.csv", "families.csv"):
             mlflow.log_artifact(str(folder / name))
         name = registry.MODEL_NAME if config.register else None

@@ -1,0 +1,31 @@
+{#- One row per prediction date and model run: volume, approval rate and scores. -#}
+with
+
+predictions as (
+
+    select * from {{ ref('monitoring_predictions') }}
+
+),
+
+final as (
+
+    select
+        prediction_date,
+        run_id,
+        model_name,
+        model_version,
+        count(*) as predictions,
+        sum(predicted_class) as declined,
+        cast(count(*) - sum(predicted_class) as {{ loanops_double() }})
+        / nullif(cast(count(*) as {{ loanops_double() }}), 0) as approval_rate,
+        avg(probability_of_default) as mean_probability_of_default,
+        min(probability_of_default) as min_probability_of_default,
+        max(probability_of_default) as max_probability_of_default,
+        avg(latency_ms) as mean_latency_ms,
+        max(latency_ms) as max_latency_ms
+    from predictions
+    group by prediction_date, run_id, model_name, model_version
+
+)
+
+select * from final

@@ -1,0 +1,57 @@
+{#- One row per recorded prediction, typed. Until the API has scored anything (or before the
+    prediction log has been copied) raw.predictions does not exist: the model is then empty,
+    so a fresh `dbt build` succeeds. Offline compilation assumes the table exists. -#}
+{%- set log_relation = source('raw', 'predictions') -%}
+{%- set log_exists = var('offline_compile') or not execute
+    or load_relation(log_relation) is not none -%}
+
+{%- if log_exists -%}
+    {%- set prediction_log_rows = log_relation -%}
+{%- else -%}
+    {%- set prediction_log_rows -%}
+(
+select
+    cast(null as varchar(64)) as prediction_id,
+    cast(null as varchar(64)) as run_id,
+    cast(null as varchar(64)) as client_id,
+    cast(null as varchar(4000)) as processed_data,
+    cast(null as {{ loanops_double() }}) as prediction_probability,
+    cast(null as integer) as predicted_class,
+    cast(null as {{ loanops_double() }}) as threshold,
+    cast(null as varchar(200)) as model_name,
+    cast(null as varchar(64)) as model_version,
+    cast(null as {{ loanops_double() }}) as latency_ms,
+    cast(null as {{ dbt.type_timestamp() }}) as prediction_timestamp
+where 1 = 0
+)
+    {%- endset -%}
+{%- endif %}
+
+with
+
+prediction_log as (
+
+    select landed.* from {{ prediction_log_rows }} as landed
+
+),
+
+final as (
+
+    select
+        cast(prediction_id as varchar(64)) as prediction_id,
+        cast(run_id as varchar(64)) as run_id,
+        cast(model_name as varchar(200)) as model_name,
+        cast(model_version as varchar(64)) as model_version,
+        {{ loanops_whole_number('client_id') }} as application_id,
+        processed_data,
+        cast(prediction_probability as {{ loanops_double() }}) as probability_of_default,
+        cast(predicted_class as integer) as predicted_class,
+        cast(threshold as {{ loanops_double() }}) as decision_threshold,
+        cast(latency_ms as {{ loanops_double() }}) as latency_ms,
+        prediction_timestamp as predicted_at,
+        cast(prediction_timestamp as date) as prediction_date
+    from prediction_log
+
+)
+
+select * from final
