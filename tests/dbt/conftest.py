@@ -15,7 +15,10 @@ import pytest
 from loanops.settings import REPO_ROOT
 
 DBT = str(Path(sys.executable).parent / "dbt")
-PROJECT_ARGS = ["--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT / "profiles")]
+# LOANOPS_DBT_PROJECT_DIR runs the tests against a copy of the project (dbt_project.yml,
+# dbt_project/ and profiles/), e.g. while a model in the shared checkout is half-written.
+PROJECT_DIR = Path(os.environ.get("LOANOPS_DBT_PROJECT_DIR", REPO_ROOT))
+PROJECT_ARGS = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR / "profiles")]
 
 
 @dataclass

@@ -11,6 +11,9 @@
         on_schema_change='fail',
     )
 }}
+{{ loanops_require_incremental_columns(
+    ['application_load_id', 'outcome_load_id', 'dbt_invocation_id']
+) }}
 
 with
 {% if is_incremental() %}

@@ -8,6 +8,9 @@
         unique_key='application_id',
     )
 }}
+{{ loanops_require_incremental_columns(
+    ['rule_violation', 'dbt_invocation_id']
+) }}
 
 with new_bronze as (
 
