@@ -13,7 +13,7 @@ import dagster as dg
 import pandas as pd
 
 from loanops import warehouse
-from orchestration import tables
+from orchestration import monitoring_checks, tables
 from orchestration.assets.dbt_models import DBT_PROJECT
 from orchestration.keys import CHAMPION, RAW_APPLICATIONS, RAW_OUTCOMES
 from orchestration.resources import LoanopsResource
@@ -22,7 +22,7 @@ PERIODS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": ti
 
 # Checks whose failure means the champion no longer fits the data: the retraining sensor
 # requests the training job when the latest evaluation of any of them fails.
-RETRAIN_ON_FAILURE: list[dg.AssetCheckKey] = []
+RETRAIN_ON_FAILURE: list[dg.AssetCheckKey] = [*monitoring_checks.RETRAIN_KEYS]
 
 
 def source_freshness(table: str) -> tuple[timedelta, timedelta]:
@@ -117,4 +117,9 @@ def champion_quality_gate(loanops: LoanopsResource) -> dg.AssetCheckResult:
     )
 
 
-ALL = [raw_applications_freshness, raw_outcomes_freshness, champion_quality_gate]
+ALL = [
+    raw_applications_freshness,
+    raw_outcomes_freshness,
+    champion_quality_gate,
+    *monitoring_checks.ALL,
+]

@@ -6,8 +6,9 @@ import dagster as dg
 
 # Medallion layers: the dbt folders under dbt_project/models, and the asset groups in the UI.
 RAW, BRONZE, SILVER, GOLD = "raw", "bronze", "silver", "gold"
-LAYERS = (RAW, BRONZE, SILVER, GOLD)
 MODEL, SERVING, MONITORING = "model", "serving", "monitoring"
+# dbt folders that are groups (and key prefixes) of their own; monitoring models sit over the log.
+LAYERS = (RAW, BRONZE, SILVER, GOLD, MONITORING)
 
 RAW_APPLICATIONS = dg.AssetKey([RAW, "applications"])
 RAW_OUTCOMES = dg.AssetKey([RAW, "outcomes"])

@@ -1,0 +1,201 @@
+"""Monitoring checks: population stability (PSI) and realised ROC-AUC of the champion.
+
+Each check reads a dbt monitoring model for the run of the current champion (the MLflow run the
+API's predictions name), so a retrained champion is judged on its own predictions only. The PSI
+thresholds are the dbt model's (monitoring_psi.psi_status: warn from 0.10, alert from 0.25).
+The failing alert checks are in checks.RETRAIN_ON_FAILURE: the retraining sensor requests the
+training job when one fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+import pandas as pd
+
+from loanops import warehouse
+from loanops.settings import Settings
+from orchestration import tables
+from orchestration.keys import MONITORING
+from orchestration.resources import LoanopsResource
+
+PSI_MODEL = dg.AssetKey([MONITORING, "monitoring_psi"])
+PERFORMANCE_MODEL = dg.AssetKey([MONITORING, "monitoring_realised_performance"])
+PSI_RELATION = "monitoring.monitoring_psi"
+PERFORMANCE_RELATION = "monitoring.monitoring_realised_performance"
+# Fewer predictions on a day (or labelled rows) than this give PSI / AUC too noisy to act on.
+MIN_PREDICTIONS = 200
+MIN_LABELLED = 200
+# Realised AUC may sit this far below the champion's test AUC (sampling noise, ageing) before
+# the check fails; it never passes below the promotion gate's floor.
+AUC_TOLERANCE = 0.05
+SCORE_FEATURE = "probability_of_default"
+
+FEATURE_PSI_ALERT = dg.AssetCheckKey(PSI_MODEL, "feature_psi_below_alert")
+SCORE_PSI_ALERT = dg.AssetCheckKey(PSI_MODEL, "score_psi_below_alert")
+PSI_WARN = dg.AssetCheckKey(PSI_MODEL, "psi_below_warn")
+REALISED_AUC = dg.AssetCheckKey(PERFORMANCE_MODEL, "realised_auc_above_floor")
+# Failures that mean the champion no longer fits: checks.RETRAIN_ON_FAILURE lists these.
+RETRAIN_KEYS = [FEATURE_PSI_ALERT, SCORE_PSI_ALERT, REALISED_AUC]
+
+
+@dataclass(frozen=True)
+class Champion:
+    """The serving champion's registry version, training run and test AUC."""
+
+    version: str
+    run_id: str
+    test_auc: float
+
+
+def champion(settings: Settings) -> Champion | None:
+    """The current champion from the MLflow registry, or None when there is none."""
+    from mlflow import MlflowClient
+
+    from ml import registry, tracking
+
+    tracking.configure(settings)
+    client = MlflowClient()
+    version = registry.version_of(client, registry.CHAMPION)
+    if version is None:
+        return None
+    found = client.get_model_version(registry.MODEL_NAME, version)
+    auc = float(found.tags.get("gate_test_auc") or found.tags.get("test_roc_auc") or "nan")
+    return Champion(str(version), str(found.run_id), auc)
+
+
+def _mark(settings: Settings) -> str:
+    """The driver's placeholder."""
+    return "%s" if settings.target == "postgres" else "?"
+
+
+def latest_psi(settings: Settings, run_id: str) -> pd.DataFrame:
+    """monitoring_psi rows of the run's latest prediction date (empty when none)."""
+    if not tables.exists(settings, PSI_RELATION):
+        return pd.DataFrame()
+    mark = _mark(settings)
+    sql = (
+        f"select * from {PSI_RELATION} where run_id = {mark} and prediction_date = "
+        f"(select max(prediction_date) from {PSI_RELATION} where run_id = {mark})"
+    )
+    frame = warehouse.read_frame(settings, sql, [run_id, run_id])
+    if not frame.empty:
+        frame["psi"] = frame["psi"].astype(float)
+    return frame.sort_values("psi", ascending=False)
+
+
+def psi_result(
+    frame: pd.DataFrame, kinds: tuple[str, ...], statuses: tuple[str, ...], champion_version: str
+) -> dg.AssetCheckResult:
+    """Fail when a feature of the given kinds has one of the given statuses on the latest day."""
+    if frame.empty:
+        return dg.AssetCheckResult(
+            passed=True, metadata={"reason": "no predictions of the champion yet"}
+        )
+    rows = frame[frame["feature_kind"].isin(kinds)]
+    predictions = int(frame["predictions"].max())
+    metadata: dict[str, object] = {
+        "champion_version": champion_version,
+        "prediction_date": str(frame["prediction_date"].iloc[0]),
+        "predictions": predictions,
+        "max_psi": round(float(rows["psi"].max()), 4) if len(rows) else 0.0,
+    }
+    if predictions < MIN_PREDICTIONS:
+        reason = f"{predictions} predictions: fewer than {MIN_PREDICTIONS}, not judged"
+        return dg.AssetCheckResult(passed=True, metadata={**metadata, "reason": reason})
+    flagged = rows[rows["psi_status"].isin(statuses)]
+    metadata["flagged_features"] = ", ".join(
+        f"{n} {p:.3f}" for n, p in zip(flagged["feature_name"], flagged["psi"], strict=True)
+    )
+    table = "\n".join(
+        f"| {n} | {p:.4f} | {s} |"
+        for n, p, s in zip(rows["feature_name"], rows["psi"], rows["psi_status"], strict=True)
+    )
+    metadata["psi"] = dg.MetadataValue.md("| feature | PSI | status |\n| --- | --- | --- |\n" + table)
+    return dg.AssetCheckResult(passed=flagged.empty, metadata=metadata)
+
+
+def _psi_check(key: dg.AssetCheckKey, kinds: tuple[str, ...], statuses: tuple[str, ...],
+               severity: dg.AssetCheckSeverity, description: str) -> dg.AssetChecksDefinition:  # fmt: skip
+    """A PSI check on the champion's latest prediction date."""
+
+    @dg.asset_check(asset=key.asset_key, name=key.name, description=description)
+    def check(loanops: LoanopsResource) -> dg.AssetCheckResult:
+        settings = loanops.settings()
+        current = champion(settings)
+        if current is None:
+            return dg.AssetCheckResult(passed=True, metadata={"reason": "no champion"})
+        result = psi_result(latest_psi(settings, current.run_id), kinds, statuses, current.version)
+        return dg.AssetCheckResult(
+            passed=result.passed, severity=severity, metadata=result.metadata
+        )
+
+    return check
+
+
+feature_psi_below_alert = _psi_check(
+    FEATURE_PSI_ALERT, ("numeric", "category"), ("alert",), dg.AssetCheckSeverity.ERROR,
+    "No model feature's PSI against the champion's training split reaches 0.25 (alert) on the "
+    "latest day of predictions; a failure requests retraining.",
+)  # fmt: skip
+score_psi_below_alert = _psi_check(
+    SCORE_PSI_ALERT, ("score",), ("alert",), dg.AssetCheckSeverity.ERROR,
+    "The PSI of the predicted PD against the champion's training scores stays below 0.25 "
+    "(alert) on the latest day of predictions; a failure requests retraining.",
+)  # fmt: skip
+psi_below_warn = _psi_check(
+    PSI_WARN, ("numeric", "category", "score"), ("warn", "alert"), dg.AssetCheckSeverity.WARN,
+    "Every PSI (features and score) stays below 0.10 (warn) on the latest day of predictions; "
+    "a warning only, no retraining.",
+)  # fmt: skip
+
+
+def auc_result(row: pd.Series | None, current: Champion) -> dg.AssetCheckResult:
+    """Fail when the realised AUC falls below max(floor, test AUC - tolerance)."""
+    from ml import registry
+
+    bar = max(registry.FLOOR, current.test_auc - AUC_TOLERANCE)
+    metadata: dict[str, object] = {
+        "champion_version": current.version,
+        "test_roc_auc": current.test_auc,
+        "required_roc_auc": round(bar, 4),
+    }
+    if row is None or pd.isna(row["roc_auc"]) or int(row["scored_rows"]) < MIN_LABELLED:
+        labelled = 0 if row is None else int(row["scored_rows"])
+        reason = f"{labelled} scored applications with outcomes: fewer than {MIN_LABELLED} or "
+        return dg.AssetCheckResult(
+            passed=True, metadata={**metadata, "reason": reason + "one class only, not judged"}
+        )
+    auc = float(row["roc_auc"])
+    metadata |= {
+        "realised_roc_auc": round(auc, 6),
+        "scored_rows": int(row["scored_rows"]),
+        "default_rate": round(float(row["default_rate"]), 4),
+        "calibration_gap": round(float(row["calibration_gap"]), 4),
+    }
+    return dg.AssetCheckResult(passed=auc >= bar, metadata=metadata)
+
+
+@dg.asset_check(
+    asset=PERFORMANCE_MODEL,
+    name=REALISED_AUC.name,
+    description="Once outcomes land for scored applications, the champion's realised ROC-AUC "
+    f"stays at or above max(gate floor, test AUC - {AUC_TOLERANCE}); a failure requests "
+    "retraining.",
+)
+def realised_auc_above_floor(loanops: LoanopsResource) -> dg.AssetCheckResult:
+    """Compare the champion's realised AUC with its test AUC and the gate's floor."""
+    settings = loanops.settings()
+    current = champion(settings)
+    if current is None:
+        return dg.AssetCheckResult(passed=True, metadata={"reason": "no champion"})
+    row = None
+    if tables.exists(settings, PERFORMANCE_RELATION):
+        sql = f"select * from {PERFORMANCE_RELATION} where run_id = {_mark(settings)}"
+        found = warehouse.read_frame(settings, sql, [current.run_id])
+        row = found.iloc[0] if len(found) else None
+    return auc_result(row, current)
+
+
+ALL = [feature_psi_below_alert, score_psi_below_alert, psi_below_warn, realised_auc_above_floor]
