@@ -91,7 +91,11 @@ def _category_rows(name: str, values: pd.Series) -> list[dict[str, object]]:
     present = values[values.notna()].astype(str)
     counts = present.value_counts().sort_index()
     rows: list[dict[str, object]] = [
-        {"bin_index": MISSING_BIN, "bin_label": "missing", "training_rows": int(values.isna().sum())}
+        {
+            "bin_index": MISSING_BIN,
+            "bin_label": "missing",
+            "training_rows": int(values.isna().sum()),
+        }
     ]
     for i, (category, n) in enumerate(counts.items(), start=1):
         rows.append({"bin_index": i, "bin_label": category, "category_value": category})
@@ -125,10 +129,7 @@ def assign(profile: pd.DataFrame, name: str, values: pd.Series) -> np.ndarray:
     if (bins["feature_kind"] == CATEGORY).any():
         lookup = dict(zip(bins["category_value"], bins["bin_index"], strict=True))
         return np.array(
-            [
-                MISSING_BIN if v is None or v != v else lookup.get(str(v), UNSEEN_BIN)
-                for v in values
-            ]
+            [MISSING_BIN if v is None or v != v else lookup.get(str(v), UNSEEN_BIN) for v in values]
         )
     cuts = sorted(bins["lower_edge"].dropna().astype(float))
     return numeric_bin(pd.to_numeric(values, errors="coerce").to_numpy("float64"), cuts)

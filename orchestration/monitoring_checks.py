@@ -112,12 +112,19 @@ def psi_result(
         f"| {n} | {p:.4f} | {s} |"
         for n, p, s in zip(rows["feature_name"], rows["psi"], rows["psi_status"], strict=True)
     )
-    metadata["psi"] = dg.MetadataValue.md("| feature | PSI | status |\n| --- | --- | --- |\n" + table)
+    metadata["psi"] = dg.MetadataValue.md(
+        "| feature | PSI | status |\n| --- | --- | --- |\n" + table
+    )
     return dg.AssetCheckResult(passed=flagged.empty, metadata=metadata)
 
 
-def _psi_check(key: dg.AssetCheckKey, kinds: tuple[str, ...], statuses: tuple[str, ...],
-               severity: dg.AssetCheckSeverity, description: str) -> dg.AssetChecksDefinition:  # fmt: skip
+def _psi_check(
+    key: dg.AssetCheckKey,
+    kinds: tuple[str, ...],
+    statuses: tuple[str, ...],
+    severity: dg.AssetCheckSeverity,
+    description: str,
+) -> dg.AssetChecksDefinition:
     """A PSI check on the champion's latest prediction date."""
 
     @dg.asset_check(asset=key.asset_key, name=key.name, description=description)

@@ -168,9 +168,7 @@ def drift_report(
     scores = score_shares(settings, current.run_id, day)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     path = settings.data_dir / "monitoring" / f"drift_report_v{current.version}_{stamp}.png"
-    title = (
-        f"loan-default v{current.version}: {int(psi['predictions'].max())} predictions on {day}"
-    )
+    title = f"loan-default v{current.version}: {int(psi['predictions'].max())} predictions on {day}"
     plot(psi, scores, title, path)
     encoded = base64.b64encode(path.read_bytes()).decode("ascii")
     worst = psi.iloc[0]

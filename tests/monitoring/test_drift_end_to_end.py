@@ -147,7 +147,9 @@ def _scenario(base: Path, tmp_path: Path, shift: str | None, seed: int) -> Scena
 
 def _python_psi() -> dict[str, float]:
     """PSI recomputed in Python from raw.predictions and raw.reference_bins."""
-    log = warehouse.read_frame(None, "select processed_data, prediction_probability from raw.predictions")
+    log = warehouse.read_frame(
+        None, "select processed_data, prediction_probability from raw.predictions"
+    )
     batch = pd.DataFrame([json.loads(p) for p in log["processed_data"]])
     batch[reference.SCORE_FEATURE] = log["prediction_probability"].astype(float)
     profile = warehouse.read_frame(None, "select * from raw.reference_bins")
@@ -157,8 +159,8 @@ def _python_psi() -> dict[str, float]:
 def _print(title: str, psi: pd.DataFrame) -> None:
     """Show the PSI figures (run with -s)."""
     top = psi.sort_values("psi", ascending=False)
-    print(f"\n{title}: " + ", ".join(f"{n} {p:.3f}" for n, p in
-                                     zip(top["feature_name"], top["psi"], strict=True)))  # fmt: skip
+    figures = zip(top["feature_name"], top["psi"], strict=True)
+    print(f"\n{title}: " + ", ".join(f"{n} {p:.3f}" for n, p in figures))
 
 
 @pytest.mark.timeout(1200)

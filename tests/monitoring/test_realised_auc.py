@@ -46,9 +46,13 @@ def _predictions(ids: list[int], run_id: str, labels: pd.Series, seed: int) -> p
     )
     unlabelled = pd.DataFrame({"client_id": [str(10**9 + i) for i in range(40)]})
     junk = pd.DataFrame({"client_id": ["abc", "12x", None]})
-    extra = pd.concat([unlabelled, junk]).assign(prediction_probability=0.5, prediction_timestamp=now)
+    extra = pd.concat([unlabelled, junk]).assign(
+        prediction_probability=0.5, prediction_timestamp=now
+    )
     rows = pd.concat([frame, older, extra], ignore_index=True)
-    rows["prediction_id"] = [str(uuid.UUID(int=int(rng.integers(2**62)) + i)) for i in range(len(rows))]
+    rows["prediction_id"] = [
+        str(uuid.UUID(int=int(rng.integers(2**62)) + i)) for i in range(len(rows))
+    ]
     rows["predicted_class"] = (rows["prediction_probability"] >= 0.1).astype(int)
     constants = {
         "request_id": "r", "run_id": run_id, "input_raw_data": "{}", "processed_data": "{}",
