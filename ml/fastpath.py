@@ -273,10 +273,8 @@ class FastPath:
         """What the pipeline's ColumnTransformer gives for these gold rows (float64)."""
         rows = len(gold)
         if self.numeric:
-            values = np.empty((rows, len(self.numeric)), dtype="float64")
-            for i, name in enumerate(self.numeric):
-                values[:, i] = gold[name].to_numpy(dtype="float64", na_value=np.nan)
-            block = self.number_block.apply(values)
+            values = gold[self.numeric].to_numpy(dtype="float64", na_value=np.nan)
+            block = self.number_block.apply(np.ascontiguousarray(values))
         else:
             block = np.empty((rows, 0))
         onehot = np.zeros((rows, sum(self.widths)), dtype="float64")

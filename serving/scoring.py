@@ -64,9 +64,26 @@ def _client_id(record: dict[str, Any]) -> str | None:
     return str(_clean_json(value)).replace("\x00", "")[:64]
 
 
+def reason_method(scorer: Any) -> str:
+    """How the scorer computes reason contributions (older packaged scorers do not say)."""
+    method = getattr(scorer, "reason_method", None)
+    if isinstance(method, str):
+        return method
+    return "coefficient_x_value" if getattr(scorer, "family", "") == "logistic" else "treeshap"
+
+
 def _features_records(features: pd.DataFrame) -> list[dict[str, Any]]:
-    """Feature rows as dicts with None for missing values."""
-    return features.astype(object).where(features.notna(), None).to_dict("records")
+    """Feature rows as dicts with None for missing values.
+
+    One object matrix (the values `astype(object).where(notna, None).to_dict("records")` gives:
+    Python floats and strings, None for missing) without pandas' per-cell work.
+    """
+    names = [str(name) for name in features.columns]
+    values = features.to_numpy(dtype=object)
+    missing = features.isna().to_numpy()
+    if missing.any():
+        values[missing] = None
+    return [dict(zip(names, row, strict=True)) for row in values.tolist()]
 
 
 class BatchScorer:
@@ -148,6 +165,7 @@ class BatchScorer:
         raw = pd.DataFrame.from_records(records, columns=list(APPLICATION_COLUMNS))
         scored = champion.score(raw)
         processed = _features_records(scored.features)
+        method = reason_method(champion.scorer)
         now = datetime.now(UTC)
         stamp = now.isoformat()
         done = time.perf_counter()
@@ -177,7 +195,8 @@ class BatchScorer:
                     "client_id": client_id, "probability_of_default": probability,
                     "predicted_class": cls, "decision": "decline" if cls else "approve",
                     "threshold": champion.threshold, "reason_codes": scored.reasons[i],
-                    "model_name": champion.name, "model_version": champion.version,
+                    "reason_method": method, "model_name": champion.name,
+                    "model_version": champion.version,
                     "run_id": champion.run_id, "prediction_timestamp": stamp,
                 })  # fmt: skip
                 i += 1

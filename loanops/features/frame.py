@@ -98,8 +98,8 @@ def _column(raw: pd.DataFrame, name: str) -> list[Any]:
     return [None] * len(raw)
 
 
-def clean(raw: pd.DataFrame) -> pd.DataFrame:
-    """Silver columns for raw applications (published names), as the silver model makes them."""
+def _silver_columns(raw: pd.DataFrame) -> dict[str, Any]:
+    """Silver columns for raw applications as arrays (float64) and lists (categories)."""
     out: dict[str, Any] = {}
     for rule in spec.NUMBERS:
         values = np.array([parse_number(v) for v in _column(raw, rule.source)], dtype="float64")
@@ -112,7 +112,12 @@ def clean(raw: pd.DataFrame) -> pd.DataFrame:
         out[rule.name] = np.array([parse_flag(v) for v in _column(raw, rule.source)], "float64")
     for rule in spec.CATEGORIES:
         out[rule.name] = [parse_category(v, rule.values) for v in _column(raw, rule.source)]
-    return pd.DataFrame(out, index=raw.index)[list(spec.SILVER_COLUMNS)]
+    return out
+
+
+def clean(raw: pd.DataFrame) -> pd.DataFrame:
+    """Silver columns for raw applications (published names), as the silver model makes them."""
+    return pd.DataFrame(_silver_columns(raw), index=raw.index)[list(spec.SILVER_COLUMNS)]
 
 
 def rejection_reasons(raw: pd.DataFrame, require_id: bool = True) -> list[str | None]:
@@ -152,24 +157,37 @@ def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return result
 
 
-def features(silver: pd.DataFrame) -> pd.DataFrame:
-    """Gold feature columns (model features, then protected attributes) from silver columns."""
+def _numbers(silver: pd.DataFrame | Mapping[str, Any], name: str) -> np.ndarray:
+    """One silver column as float64 (a DataFrame column or an array of `_silver_columns`)."""
+    column = silver[name]
+    if isinstance(column, np.ndarray):
+        return column.astype("float64", copy=False)
+    return column.to_numpy("float64")
+
+
+def _gold_columns(silver: pd.DataFrame | Mapping[str, Any]) -> dict[str, Any]:
+    """Gold feature columns (model features, then protected attributes) as arrays and lists."""
     out: dict[str, Any] = {}
     for feature in spec.NUMERIC_FEATURES:
         if isinstance(feature, spec.Ratio):
             out[feature.name] = _divide(
-                silver[feature.numerator].to_numpy("float64"),
-                silver[feature.denominator].to_numpy("float64"),
+                _numbers(silver, feature.numerator), _numbers(silver, feature.denominator)
             )
         elif isinstance(feature, spec.DaysToYears):
-            out[feature.name] = silver[feature.days].to_numpy("float64") / spec.DAYS_PER_YEAR
+            out[feature.name] = _numbers(silver, feature.days) / spec.DAYS_PER_YEAR
         else:
-            out[feature.name] = silver[feature.name].to_numpy("float64")
+            out[feature.name] = _numbers(silver, feature.name)
     for name in spec.FLAG_FEATURES:
-        out[name] = silver[name].to_numpy("float64")
+        out[name] = _numbers(silver, name)
     for name in (*spec.CATEGORY_FEATURES, *spec.PROTECTED):
-        out[name] = silver[name].tolist()
-    return pd.DataFrame(out, index=silver.index)
+        column = silver[name]
+        out[name] = list(column) if isinstance(column, list) else column.tolist()
+    return out
+
+
+def features(silver: pd.DataFrame) -> pd.DataFrame:
+    """Gold feature columns (model features, then protected attributes) from silver columns."""
+    return pd.DataFrame(_gold_columns(silver), index=silver.index)
 
 
 def raw_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
@@ -178,5 +196,9 @@ def raw_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
 
 
 def build(raw: pd.DataFrame) -> pd.DataFrame:
-    """Gold features straight from raw applications (clean, then derive)."""
-    return features(clean(raw))
+    """Gold features straight from raw applications (clean, then derive).
+
+    The same values as `features(clean(raw))`, without the intermediate silver frame (a
+    DataFrame costs about a millisecond to build, which matters for one application).
+    """
+    return pd.DataFrame(_gold_columns(_silver_columns(raw)), index=raw.index)

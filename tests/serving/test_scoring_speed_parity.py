@@ -1,0 +1,91 @@
+"""The serving speed-ups change no value: features, stored feature rows, PD and reasons.
+
+Correctness only (no timings): each faster path is compared with the slower one it replaced.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loanops.features import frame
+from serving import scoring
+from tests.serving.samples import applications
+
+
+@pytest.fixture(scope="module")
+def raw() -> pd.DataFrame:
+    return pd.DataFrame.from_records(applications(400, seed=13, junk_share=0.2))
+
+
+def test_build_equals_clean_then_features(raw: pd.DataFrame) -> None:
+    for part in (raw, raw.head(1), raw.iloc[[7]], raw.iloc[5:9]):
+        pd.testing.assert_frame_equal(
+            frame.build(part), frame.features(frame.clean(part)), check_exact=True
+        )
+
+
+def test_build_of_an_empty_and_a_sparse_frame() -> None:
+    for part in (pd.DataFrame({"ID": []}), pd.DataFrame([{"Client_Income": "$"}])):
+        pd.testing.assert_frame_equal(
+            frame.build(part), frame.features(frame.clean(part)), check_exact=True
+        )
+
+
+def test_reason_method_of_scorers_that_do_not_say() -> None:
+    class Old:
+        family = "xgboost"
+
+    class OldLogistic:
+        family = "logistic"
+
+    assert scoring.reason_method(Old()) == "treeshap"
+    assert scoring.reason_method(OldLogistic()) == "coefficient_x_value"
+
+
+def test_feature_records_equal_the_pandas_version(raw: pd.DataFrame) -> None:
+    gold = frame.build(raw)
+    gold.loc[3, "occupation"] = None
+    for part in (gold, gold.head(1)):
+        expected = part.astype(object).where(part.notna(), None).to_dict("records")
+        got = scoring._features_records(part)
+        assert got == expected
+        assert all(type(a[k]) is type(b[k]) for a, b in zip(got, expected, strict=True) for k in a)
+        assert all(v is None or v == v for row in got for v in row.values())  # no NaN stored
+
+
+def test_batch_scorer_rows_carry_the_scorers_numbers(champion_scorer, raw) -> None:
+    """One job or many in a micro-batch: the scorer's own PD and reasons, row by row."""
+    records = applications(30, seed=17, junk_share=0.2)
+    jobs = [scoring.Job(records[:1], "a", 0.0), scoring.Job(records[1:], "b", 0.0)]
+    batch = scoring.BatchScorer.__new__(scoring.BatchScorer)
+    answers, rows = batch._score(champion_scorer, jobs)
+    expected = champion_scorer.scorer.predict(frame.build(pd.DataFrame.from_records(records)))
+    got = [a for job in answers for a in job]
+    assert [a["probability_of_default"] for a in got] == expected["pd"].tolist()
+    assert [a["reason_codes"] for a in got] == expected["reasons"].tolist()
+    assert [r["prediction_probability"] for r in rows] == expected["pd"].tolist()
+    assert {a["reason_method"] for a in got} == {"saabas"}  # the response says how
+    alone = champion_scorer.scorer.predict(frame.build(pd.DataFrame.from_records(records[:1])))
+    assert abs(alone["pd"].iloc[0] - got[0]["probability_of_default"]) <= 1e-12
+
+
+@pytest.fixture(scope="module")
+def champion_scorer():
+    """A small LightGBM scorer wrapped as the serving Champion (no registry needed)."""
+    from ml import calibration, pipelines
+    from ml.scorer import Scorer
+    from serving.model_loader import Champion
+    from tests.ml.conftest import book, gold_frame
+
+    gold = gold_frame(book(1500, seed=5).applications)
+    numeric, categories = pipelines.feature_columns()
+    pipe = pipelines.build(pipelines.LIGHTGBM, {"n_estimators": 30}, numeric, categories, 3.0)
+    pipe.fit(gold, gold["is_default"].to_numpy("int64"))
+    medians = {c: float(np.nanmedian(gold[c])) for c in numeric if gold[c].notna().any()}
+    scorer = Scorer(
+        pipelines.LIGHTGBM, pipe, calibration.Calibrator(calibration.PLATT), 0.1,
+        numeric, categories, medians,
+    )  # fmt: skip
+    return Champion("loan-default", "1", None, None, "memory", 0.1, {}, scorer.features, scorer)
