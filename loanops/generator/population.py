@@ -50,7 +50,7 @@ def draw(rng: np.random.Generator, rows: int, shift: str | None = None) -> Popul
     num, flag, cats = pop.numbers, pop.flags, pop.categories
     standing = rng.standard_normal(rows)
 
-    age_share = rng.beta(1.3, 2.4, rows) if shifted else rng.beta(1.56, 1.68, rows)
+    age_share = rng.beta(1.2, 2.8, rows) if shifted else rng.beta(1.56, 1.68, rows)
     age_days = np.round(_AGE_LOW + (_AGE_HIGH - _AGE_LOW) * age_share)
     age_years = age_days / _YEAR
     num["Age_Days"] = age_days

@@ -186,8 +186,7 @@ def test_shifted_population_fails_the_check_and_requests_retraining(
     scenario = _scenario(base, tmp_path, shift="drift", seed=22)
     _print("shifted", scenario.psi)
     psi = scenario.psi.set_index("feature_name")["psi"]
-    assert (psi[list(SHIFTED[:3])] > 0.25).all()
-    assert psi["age_years"] > 0.20  # about 0.25: the generator's age shift sits on the line
+    assert (psi[list(SHIFTED)] > 0.25).all()
     alert = scenario.checks[FEATURE_PSI_ALERT.to_user_string()]
     assert not alert.passed
     assert alert.severity == dg.AssetCheckSeverity.ERROR
