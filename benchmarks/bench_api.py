@@ -111,6 +111,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", default="1,8,32")
     parser.add_argument("--make-champion", action="store_true")
+    parser.add_argument("--servers", default="loanops,mlflow", help="which servers to measure")
+    parser.add_argument("--skip-single", action="store_true", help="batches of 1,000 only")
     args = parser.parse_args()
     workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
     root = Path(tempfile.mkdtemp(prefix="bench-api-"))
@@ -129,12 +131,15 @@ def main() -> None:
                    "--env-manager", "local", "-h", "127.0.0.1", "-p", str(theirs),
                    "-w", str(workers)],
     }  # fmt: skip
+    commands = {n: c for n, c in commands.items() if n in args.servers.split(",")}
     logs = {name: (root / f"{name}.log").open("wb") for name in commands}
     procs = {n: subprocess.Popen(c, env=env, cwd=REPO, stdout=logs[n], stderr=subprocess.STDOUT)
              for n, c in commands.items()}  # fmt: skip
     try:
-        wait_http(ours, "/readyz")
-        wait_http(theirs, "/ping")
+        if "loanops" in commands:
+            wait_http(ours, "/readyz")
+        if "mlflow" in commands:
+            wait_http(theirs, "/ping")
         one, batch = applications(1), applications(1000)
         auth = {"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"}
         plain = {"Content-Type": "application/json"}
@@ -159,8 +164,10 @@ def main() -> None:
             print(f"{name}: {' '.join(command)}")
         print(f"\n{'server':8} {'test':>14} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'apps/s':>9}")
         for name, (port, path, body, headers, bpath, bbody) in targets.items():
+            if name not in commands:
+                continue
             load(port, path, body, headers, 2, 2.0)  # warm up every worker
-            for conns in [int(c) for c in args.connections.split(",")]:
+            for conns in [] if args.skip_single else [int(c) for c in args.connections.split(",")]:
                 rps, p50, p99 = load(port, path, body, headers, conns, args.seconds)
                 print(f"{name:8} {'single x' + str(conns):>14} {rps:9.0f} {p50:8.1f} {p99:8.1f}"
                       f" {rps:9.0f}", flush=True)  # fmt: skip

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from loanops.features import frame, spec
+from loanops.schema import APPLICATION_COLUMNS
+from serving.features import GoldColumns, features_records
 
 log = logging.getLogger("serving.model")
 _ALIAS_URI = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/@]+)$")
@@ -28,7 +30,7 @@ _VERSION_URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$")
 class Scored:
     """What the champion said about a frame of raw applications."""
 
-    features: pd.DataFrame  # the gold features the model read
+    processed: list[dict[str, Any]]  # the gold features the model read, one dict a row
     probability: np.ndarray
     predicted_class: np.ndarray
     reasons: list[list[str]]
@@ -50,11 +52,26 @@ class Champion:
     loaded_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
     def score(self, raw: pd.DataFrame) -> Scored:
-        """Build gold features with the one feature definition and score them."""
+        """Build gold features with the one feature definition and score them (pandas path)."""
         gold = frame.build(raw)
+        return self._scored(features_records(gold[self.features]), gold)
+
+    def score_records(self, records: Sequence[Mapping[str, Any]]) -> Scored:
+        """The same for raw records (dicts keyed by published names), without pandas frames.
+
+        Fast-path scorers read the gold columns directly; others get the DataFrame.
+        """
+        gold = GoldColumns.of(records, APPLICATION_COLUMNS)
+        fast = getattr(self.scorer, "fast", None)
+        processed = gold.records(self.features)
+        if callable(fast) and fast() is not None:
+            return self._scored(processed, gold)
+        return self._scored(processed, gold.to_frame())
+
+    def _scored(self, processed: list[dict[str, Any]], gold: Any) -> Scored:
         out = self.scorer.predict(gold)
         return Scored(
-            gold[self.features],
+            processed,
             out["pd"].to_numpy("float64"),
             out["class"].to_numpy("int64"),
             [list(r) for r in out["reasons"]],

@@ -33,11 +33,12 @@ _RULES = {rule.source: rule for rule in spec.NUMBERS}
 
 def _in_range(rule: spec.NumberRule) -> AfterValidator:
     """A validator that rejects a value whose cleaned number lies outside the rule's range."""
+    low, high, message, parse = rule.low, rule.high, rule.range_message, frame.parse_number
 
     def check(value: Any) -> Any:
-        number = frame.parse_number(value)
-        if number < rule.low or number > rule.high:
-            raise ValueError(rule.range_message)
+        number = parse(value)
+        if number < low or number > high:
+            raise ValueError(message)
         return value
 
     return AfterValidator(check)
@@ -93,8 +94,8 @@ class BatchRequest(BaseModel):
     applications: list[Application] = Field(min_length=1)  # type: ignore[valid-type]
 
 
-class Prediction(BaseModel):
-    """One scored, recorded application."""
+class _Scored(BaseModel):
+    """What every prediction record says (answered and stored)."""
 
     prediction_id: str
     request_id: str
@@ -110,6 +111,19 @@ class Prediction(BaseModel):
     prediction_timestamp: str
 
 
+class Prediction(_Scored):
+    """One scored, recorded application."""
+
+    reason_method: str = Field(
+        description=(
+            "How the reason codes were computed: 'saabas' (tree path attribution), 'treeshap' "
+            "(exact TreeSHAP, tree champions packaged before the scoring fast path) or "
+            "'coefficient_x_value' (logistic). The stored record does not repeat it: the model "
+            "version identifies it."
+        )
+    )
+
+
 class BatchResponse(BaseModel):
     """Predictions in request order."""
 
@@ -119,7 +133,7 @@ class BatchResponse(BaseModel):
     predictions: list[Prediction]
 
 
-class StoredPrediction(Prediction):
+class StoredPrediction(_Scored):
     """A stored prediction with what the model saw."""
 
     input_raw_data: dict[str, Any]

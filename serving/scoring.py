@@ -20,10 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import pandas as pd
-
-from loanops.schema import APPLICATION_COLUMNS
 from serving import metrics
+from serving.features import features_records
 from serving.model_loader import Champion, ModelLoader
 from serving.store import PredictionStore, StoreUnavailableError
 
@@ -72,18 +70,7 @@ def reason_method(scorer: Any) -> str:
     return "coefficient_x_value" if getattr(scorer, "family", "") == "logistic" else "treeshap"
 
 
-def _features_records(features: pd.DataFrame) -> list[dict[str, Any]]:
-    """Feature rows as dicts with None for missing values.
-
-    One object matrix (the values `astype(object).where(notna, None).to_dict("records")` gives:
-    Python floats and strings, None for missing) without pandas' per-cell work.
-    """
-    names = [str(name) for name in features.columns]
-    values = features.to_numpy(dtype=object)
-    missing = features.isna().to_numpy()
-    if missing.any():
-        values[missing] = None
-    return [dict(zip(names, row, strict=True)) for row in values.tolist()]
+_features_records = features_records  # moved to serving.features
 
 
 class BatchScorer:
@@ -162,9 +149,8 @@ class BatchScorer:
     ) -> tuple[list[list[dict[str, Any]]], list[dict[str, Any]]]:
         """Responses per job and rows to insert for a batch of jobs."""
         records = [r for j in jobs for r in j.records]
-        raw = pd.DataFrame.from_records(records, columns=list(APPLICATION_COLUMNS))
-        scored = champion.score(raw)
-        processed = _features_records(scored.features)
+        scored = champion.score_records(records)
+        processed = scored.processed
         method = reason_method(champion.scorer)
         now = datetime.now(UTC)
         stamp = now.isoformat()

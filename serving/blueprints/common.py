@@ -7,13 +7,37 @@ import time
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from flask import current_app, g, request
+import orjson
+from flask import Response, current_app, g, request
 
 from serving.app import runtime
 from serving.auth import require_key
 from serving.errors import ApiError
 from serving.scoring import NotReadyError
 from serving.store import StoreUnavailableError
+
+_INT64 = float(2**63)
+
+
+def _huge_float(body: Any) -> bool:
+    """True if an application value is a float of magnitude 2**63 or more.
+
+    orjson reads integers beyond 64 bits as floats where the standard library keeps the int;
+    such bodies are read again with json. Application fields take scalars only, so the values
+    of the body (one application) and of the dicts in its lists (a batch) are all that count.
+    """
+    if not isinstance(body, dict):
+        return False
+    for value in body.values():
+        if type(value) is float and not -_INT64 < value < _INT64:
+            return True
+        if type(value) is list:
+            for item in value:
+                if type(item) is dict:
+                    for v in item.values():
+                        if type(v) is float and not -_INT64 < v < _INT64:
+                            return True
+    return False
 
 
 def authenticate() -> None:
@@ -28,6 +52,12 @@ def json_body() -> Any:
     if request.mimetype != "application/json":
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
     data = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
+    try:  # orjson rejects NaN/Infinity and lone surrogates: json decides those (and 400s)
+        body = orjson.loads(data)
+        if not _huge_float(body):
+            return body
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(data)
     except (ValueError, RecursionError) as exc:
@@ -54,3 +84,14 @@ def score(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def elapsed_ms() -> float:
     """Milliseconds since the request started."""
     return round((time.perf_counter() - g.started) * 1000, 3)
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    """A JSON response encoded with orjson (several times faster than `jsonify`).
+
+    The same document `jsonify` gives (sorted keys, compact, a final newline), in UTF-8 rather
+    than ASCII escapes. Only for bodies without NaN or infinities (predictions): orjson would
+    write those as null where the standard library writes NaN.
+    """
+    data = orjson.dumps(body, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
+    return current_app.response_class(data, status=status, mimetype="application/json")

@@ -5,16 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, current_app
-from pydantic import ValidationError
+from flask import Blueprint, Response, current_app
+from pydantic import TypeAdapter, ValidationError
 
 from serving.app import runtime
-from serving.blueprints.common import authenticate, json_body, score
+from serving.blueprints.common import authenticate, json_body, json_response, score
 from serving.errors import ApiError, validation_details
 from serving.schemas import Application, raw_record
 
 bp = Blueprint("predictions", __name__, url_prefix="/v1/predictions")
 bp.before_request(authenticate)
+_APPLICATIONS = TypeAdapter(list[Application])  # type: ignore[valid-type]
 
 
 def _invalid(details: list[dict[str, str]]) -> ApiError:
@@ -31,13 +32,13 @@ def _application(body: Any, prefix: tuple[Any, ...] = ()) -> dict[str, Any]:
 
 
 @bp.post("")
-def predict() -> tuple[dict[str, Any], int]:
+def predict() -> Response:
     """Score, record and return one application."""
-    return score([_application(json_body())])[0], 200
+    return json_response(score([_application(json_body())])[0])
 
 
 @bp.post("/batch")
-def predict_batch() -> tuple[dict[str, Any], int]:
+def predict_batch() -> Response:
     """Score, record and return many applications (all or none)."""
     body = json_body()
     items = body.get("applications") if isinstance(body, dict) else None
@@ -46,20 +47,16 @@ def predict_batch() -> tuple[dict[str, Any], int]:
     limit = current_app.config["MAX_BATCH"]
     if len(items) > limit:
         raise _invalid([{"field": "applications", "message": f"at most {limit} applications"}])
-    records, details = [], []
-    for i, item in enumerate(items):
-        try:
-            records.append(_application(item, ("applications", i)))
-        except ApiError as exc:
-            details += exc.details
-    if details:
-        raise _invalid(details)
-    answers = score(records)
+    try:  # one call for the list: every invalid field of every application, in order
+        validated = _APPLICATIONS.validate_python(items)
+    except ValidationError as exc:
+        raise _invalid(validation_details(exc, ("applications",))) from None
+    answers = score(_APPLICATIONS.dump_python(validated, by_alias=True))
     first = answers[0]
-    return {
+    return json_response({
         "model_name": first["model_name"], "model_version": first["model_version"],
         "count": len(answers), "predictions": answers,
-    }, 200  # fmt: skip
+    })  # fmt: skip
 
 
 @bp.get("/<prediction_id>")

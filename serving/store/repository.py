@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,12 +26,38 @@ class PredictionStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self._insert = predictions.insert()
+        parsed = sa.make_url(url)
+        file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+        self._lock_path = f"{file}.write-lock" if file and file != ":memory:" else None
+        self._local = threading.Lock()
+
+    @contextlib.contextmanager
+    def _writer(self) -> Iterator[None]:
+        """One SQLite writer at a time across worker processes, woken as soon as it is free.
+
+        SQLite itself makes a second writer poll (its busy handler sleeps 1, 2, 5, 10, ... ms),
+        which shows up as tail latency with several gunicorn workers; a blocking flock hands
+        the file over at once. The kernel drops the lock of a killed process.
+        """
+        if self._lock_path is None:
+            yield
+            return
+        with self._local:
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(fd)  # releases the flock
 
     def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert rows in one transaction, committed when this returns."""
         try:
-            with self.engine.begin() as conn:
-                conn.execute(predictions.insert(), list(rows))
+            with self._writer(), self.engine.begin() as conn:
+                conn.execute(self._insert, list(rows))
+        except OSError as exc:
+            raise StoreUnavailableError(f"prediction store lock failed: {exc.strerror}") from exc
         except sa.exc.SQLAlchemyError as exc:
             failure = f"prediction store write failed: {type(exc).__name__}"
             raise StoreUnavailableError(failure) from exc

@@ -231,6 +231,9 @@ def test_health_metrics_openapi_and_form(client):
     spec = client.get("/openapi.json").json
     assert set(spec["paths"]) >= {"/v1/predictions", "/v1/predictions/batch", "/v1/model"}
     assert "Client_Income" in spec["components"]["schemas"]["Application"]["properties"]
+    prediction = spec["components"]["schemas"]["Prediction"]
+    assert "reason_method" in prediction["required"]  # every answer names its method
+    assert "reason_method" not in spec["components"]["schemas"]["StoredPrediction"]["properties"]
     page = client.get("/")
     assert page.status_code == 200 and b"Client_Income" in page.data
 
@@ -251,3 +254,14 @@ def test_non_finite_numbers_are_missing_and_storable(client):
     assert response.status_code == 200
     row = _stored(client, response.json["prediction_id"])
     assert row["input_raw_data"]["Client_Income"] == "inf"
+
+
+def test_integers_beyond_64_bits_are_stored_as_sent(client):
+    huge = 123456789012345678901234567890
+    data = json.dumps({"applications": [example(0) | {"Client_Gender": huge}]})
+    response = client.post(
+        "/v1/predictions/batch", data=data, content_type="application/json", headers=AUTH
+    )
+    assert response.status_code == 200
+    row = _stored(client, response.json["predictions"][0]["prediction_id"])
+    assert row["input_raw_data"]["Client_Gender"] == huge

@@ -89,3 +89,64 @@ def champion_scorer():
         numeric, categories, medians,
     )  # fmt: skip
     return Champion("loan-default", "1", None, None, "memory", 0.1, {}, scorer.features, scorer)
+
+
+def test_score_records_equals_the_pandas_path(champion_scorer) -> None:
+    """Records straight into the feature definition: the same features, PD and reasons as the
+    pandas frame, for each application alone and for a batch."""
+    records = applications(300, seed=21, junk_share=0.25)
+    for part in [records[i : i + 1] for i in range(40)] + [records]:
+        fast = champion_scorer.score_records(part)
+        slow = champion_scorer.score(pd.DataFrame.from_records(part))
+        assert fast.probability.tolist() == slow.probability.tolist()
+        assert fast.predicted_class.tolist() == slow.predicted_class.tolist()
+        assert fast.reasons == slow.reasons
+        assert fast.processed == slow.processed
+        pairs = zip(fast.processed, slow.processed, strict=True)
+        assert all(type(a[k]) is type(b[k]) for a, b in pairs for k in a)
+
+
+def test_gold_columns_frame_equals_frame_build() -> None:
+    """The DataFrame given to scorers without a fast path is frame.build's."""
+    from loanops.schema import APPLICATION_COLUMNS
+    from serving.features import GoldColumns
+
+    records = applications(200, seed=23, junk_share=0.25)
+    for part in (records, records[:1]):
+        pd.testing.assert_frame_equal(
+            GoldColumns.of(part, APPLICATION_COLUMNS).to_frame(),
+            frame.build(pd.DataFrame.from_records(part)),
+            check_exact=True,
+        )
+
+
+def test_an_application_scores_the_same_alone_and_batched(champion_scorer) -> None:
+    """A value is read as sent, never coerced by its micro-batch neighbours."""
+    one = applications(1, seed=3)[0] | {"Client_Income": 12000, "Car_Owned": 1}
+    other = dict(one, Client_Income=None, Car_Owned=None)
+    alone = champion_scorer.score_records([one])
+    batched = champion_scorer.score_records([one, other])
+    assert batched.probability[0] == alone.probability[0]
+    assert batched.processed[0] == alone.processed[0]
+
+
+def test_store_json_is_compact_valid_json_and_falls_back() -> None:
+    import json
+
+    from serving.store.engine import dumps
+
+    value = {"a": 1.5, "b": None, "c": ["é", "\x00"], "d": 10**30, "e": 1e16}
+    assert json.loads(dumps(value)) == value  # the int beyond 64 bits goes through json
+    assert json.loads(dumps({"a": 0.1, "b": [1, 2]})) == {"a": 0.1, "b": [1, 2]}
+    assert dumps({"a": 1}) == '{"a":1}'
+
+
+def test_huge_numbers_are_read_by_the_standard_library() -> None:
+    import orjson
+
+    from serving.blueprints.common import _huge_float
+
+    assert _huge_float(orjson.loads(b'{"Client_Income": 123456789012345678901234567890}'))
+    assert _huge_float(orjson.loads(b'{"applications": [{"x": 1}, {"x": -1e300}]}'))
+    fine = b'{"applications": [{"x": 1.5}], "y": 9223372036854775807}'
+    assert not _huge_float(orjson.loads(fine))
