@@ -18,8 +18,15 @@ REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 SERVING_LOCK = REPO / "requirements" / "serving-lock.txt"
 DEV_LOCK = REPO / "requirements" / "dev-lock.txt"
-# What the serving venv gets on top of the image's set: only the test runner, at its dev pins.
-TEST_RUNNER = ("pytest", "pytest-timeout", "pluggy", "iniconfig", "pygments")
+# What the serving venv gets on top of the image's set: the test tools the serving tests use
+# (pytest, pytest-timeout, schemathesis, playwright) and the dependencies of theirs that the
+# image does not already have, at their dev pins. Nothing else (no ml.train, no matplotlib).
+TEST_RUNNER = (
+    "pytest", "pytest-timeout", "pluggy", "iniconfig", "pygments",
+    "schemathesis", "hypothesis", "hypothesis-graphql", "graphql-core", "harfile",
+    "jsonschema-rs", "pyrate-limiter", "rich", "markdown-it-py", "mdurl", "sortedcontainers",
+    "playwright", "greenlet",
+)  # fmt: skip
 
 
 def tool(name: str) -> str:

@@ -97,9 +97,16 @@ class Gunicorn:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         full = os.environ | env | {"WEB_CONCURRENCY": str(workers), "PORT": str(self.port)}
+        cli = Path(sys.executable).parent / "loanops"
+        # `loanops serve` where the product is installed; else what it execs, as the image does
+        # (the serving-only venv has the repository on PYTHONPATH and no console scripts of it).
+        conf = str(REPO_ROOT / "serving" / "gunicorn_conf.py")
+        command = (
+            [str(cli), "serve", "--port", str(self.port)] if cli.exists()
+            else [sys.executable, "-m", "gunicorn", "-c", conf]
+        )  # fmt: skip
         self.proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "loanops"), "serve", "--port", str(self.port)],
-            cwd=REPO_ROOT, env=full, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+            command, cwd=REPO_ROOT, env=full, stdout=log.open("wb"), stderr=subprocess.STDOUT,
         )  # fmt: skip
 
     def wait_ready(self, seconds: float = 120) -> None:

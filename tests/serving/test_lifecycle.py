@@ -7,8 +7,7 @@ import time
 
 from mlflow import MlflowClient
 
-from ml import registry
-from tests.serving.champion import register
+from tests.serving.champion import CHAMPION, MODEL_NAME, register
 from tests.serving.conftest import AUTH
 from tests.serving.samples import example
 
@@ -43,7 +42,7 @@ def test_alias_move_swaps_the_model_without_failing_requests(make_app, champion)
         for t in threads:
             t.join(timeout=60)
         MlflowClient(champion["tracking_uri"], champion["tracking_uri"]).set_registered_model_alias(
-            registry.MODEL_NAME, registry.CHAMPION, first
+            MODEL_NAME, CHAMPION, first
         )
     assert statuses and all(code == 200 for code, _ in statuses)
     assert {v for _, v in statuses} >= {first, new}

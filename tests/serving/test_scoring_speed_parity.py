@@ -74,12 +74,15 @@ def test_batch_scorer_rows_carry_the_scorers_numbers(champion_scorer, raw) -> No
 @pytest.fixture(scope="module")
 def champion_scorer():
     """A small LightGBM scorer wrapped as the serving Champion (no registry needed)."""
+    from loanops.features import spec
     from ml import calibration, pipelines
     from ml.scorer import Scorer
     from serving.model_loader import Champion
-    from tests.ml.conftest import book, gold_frame
+    from tests.serving.champion import book
 
-    gold = gold_frame(book(1500, seed=5).applications)
+    raw = book(1500, seed=5)
+    gold = frame.build(raw)  # what gold holds for these rows (no warehouse needed)
+    gold[spec.LABEL_NAME] = pd.to_numeric(raw["Default"]).astype("int64")
     numeric, categories = pipelines.feature_columns()
     pipe = pipelines.build(pipelines.LIGHTGBM, {"n_estimators": 30}, numeric, categories, 3.0)
     pipe.fit(gold, gold["is_default"].to_numpy("int64"))
