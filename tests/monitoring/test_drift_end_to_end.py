@@ -35,7 +35,7 @@ from tests.orchestration.conftest import free_port, land_book
 
 TRAIN_ROWS = 6000
 BATCH_ROWS = 3000
-API_KEY = "monitoring-test-key-0123"
+API_KEY = "monitoring-test-key-0123"  # pragma: allowlist secret
 SHIFTED = ("client_income", "region_population_relative", "city_rating", "age_years")
 CONFIG = training_config(budget_seconds=4.0, max_trials=1, families=["lightgbm"], wait_seconds=0)
 MONITOR_JOB = dg.define_asset_job(
