@@ -109,6 +109,7 @@ class Result:
     stdout: str
     stderr_tail: str
     note: str = ""
+    commit: str = ""
     parsed: dict[str, Any] = field(default_factory=dict)
 
 
@@ -570,6 +571,18 @@ def section_markdown(section: Section, result: Result | None) -> str:
     ]
     if result.note:
         parts += [f"**Note:** {result.note}.", ""]
+    if section.name == "api":
+        parts += [
+            "Champion served by both servers: "
+            + (
+                "a small LightGBM that `bench_api.py --make-champion` trains on 3,000 generated "
+                "applications (the training section did not run or promoted none)."
+                if "--make-champion" in result.command
+                else "the one the training section above trained on 121,856 applications and "
+                "promoted (its temporary MLflow store, removed after this run)."
+            ),
+            "",
+        ]
     if result.returncode != 0 and not has_figures(result):
         parts += [
             "**The script failed** and printed no figures. Tail of its error output:",
@@ -662,10 +675,16 @@ def parsed_table(name: str, result: Result) -> str:
 
 
 def write_report(
-    path: Path, results: dict[str, Result], info: dict[str, str], quick: bool, ran: list[str]
+    path: Path,
+    results: dict[str, Result],
+    info: dict[str, str],
+    quick: bool,
+    ran: list[str],
+    notes: list[str] | None = None,
 ) -> None:
     """The whole docs/benchmarks.md."""
     now = datetime.now(UTC)
+    starts = [r.started for r in results.values()]
     rows = summary_rows(results)
     missed = [r[0] for r in rows if r[4] == "**NO**"]
     unmeasured = [r[0] for r in rows if r[4] == "not measured"]
@@ -679,13 +698,15 @@ def write_report(
             "**QUICK SMOKE RUN: small sizes, not the figures the issues ask for.**" if quick else ""
         ),
         "",
-        f"- date: {now:%Y-%m-%d %H:%M} UTC (sections re-run this time: {', '.join(ran) or 'none'})",
+        f"- date: sections ran {min(starts, default='-')} to {max(starts, default='-')} "
+        f"(written {now:%Y-%m-%d %H:%M} UTC; run this time: {', '.join(ran) or 'none'})",
         f"- machine: {info['platform']}; CPU {info['cpu']}; {info['cores']} cores; "
         f"{info['memory']} memory; Python {info['python']}",
-        f"- commit: {info['commit']}",
+        f"- commit: {', '.join(sorted({r.commit or 'unknown' for r in results.values()}))}",
         "- the machine is shared with other engineers' jobs: figures are noisy, so each section "
         "gives its load average (1 minute, before → after) and the scripts report medians and "
         "side-by-side ratios from one run",
+        *[f"- note: {note}" for note in notes or []],
         "",
         "## Summary",
         "",
@@ -760,14 +781,18 @@ def main() -> int:
     parser.add_argument("--only", nargs="+", choices=list(BY_NAME), metavar="SECTION",
                         help=f"sections to run ({', '.join(BY_NAME)}); others kept from --out")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke check")
+    parser.add_argument("--note", action="append", default=[],
+                        help="a sentence for the report's header (repeatable)")  # fmt: skip
+    parser.add_argument("--render-only", action="store_true",
+                        help="run nothing: rewrite the report from the results stored in --out")  # fmt: skip
     parser.add_argument("--out", type=Path, help="report path (default docs/benchmarks.md)")
     parser.add_argument("--no-operations", action="store_true",
                         help="leave docs/operations.md alone")  # fmt: skip
     args = parser.parse_args()
     out = args.out or (REPO / "data" / "benchmarks-quick.md" if args.quick else REPORT)
     out = out.resolve()
-    names = args.only or list(BY_NAME)
-    results = {} if not args.only else previous_results(out)
+    names = [] if args.render_only else (args.only or list(BY_NAME))
+    results = previous_results(out) if args.only or args.render_only else {}
     info = machine()
     print(f"machine: {info}; load average {load_average()}", flush=True)
 
@@ -791,16 +816,17 @@ def main() -> int:
                     run_args.append("--make-champion")
             result = run_section(section, run_args, env, echo)
             result.parsed = PARSERS[name](result.stdout)
+            result.commit = info["commit"]
             if name == "training" and result.parsed.get("tracking_uri", "").startswith("sqlite:"):
                 store = Path(result.parsed["tracking_uri"].removeprefix("sqlite:///")).parent
                 if store.name.startswith("bench_training_"):
                     champion_store = store
             results[name] = result
-            write_report(out, results, info, args.quick, names)  # progress survives a crash
+            write_report(out, results, info, args.quick, names, args.note)  # survives a crash
     finally:
         if champion_store is not None:
             shutil.rmtree(champion_store, ignore_errors=True)
-    write_report(out, results, info, args.quick, names)
+    write_report(out, results, info, args.quick, names, args.note)
     print(f"wrote {out.relative_to(REPO) if out.is_relative_to(REPO) else out}")
     if not args.quick and not args.no_operations and out == REPORT.resolve():
         update_operations(capacity(results))

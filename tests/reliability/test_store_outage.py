@@ -138,13 +138,14 @@ def test_store_stopped_and_restarted_under_load(gunicorn, postgres, outage_store
     try:
         _wait_for(lambda: load.count("up", 200) >= 30, "30 answers while the store is up")
 
+        load.phase = "stopping"  # requests sent while the server shuts down may still commit
+        postgres.stop()  # pg_ctl -m fast: returns once the server is down
         load.phase = "down"
-        postgres.stop()
         _wait_for(lambda: load.count("down", 503) >= 20, "20 answers of 503 while it is down")
         readyz = requests.get(f"{server.url}/readyz", timeout=CLIENT_TIMEOUT_S)
         ready_down, readyz_down = readyz.status_code, readyz.json()
 
-        load.phase = "restarting"  # replies in flight across the start belong to no clean phase
+        load.phase = "restarting"  # likewise for requests sent while it starts
         postgres.start()
         load.phase = "back"
         _wait_for(lambda: load.count("back", 200) >= 30, "30 answers after the store is back")
