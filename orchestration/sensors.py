@@ -10,6 +10,7 @@ import dagster as dg
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from loanops import settings as settings_module
+from loanops import warehouse
 from loanops.ingest.layout import landing_files
 from loanops.ingest.loadlog import file_checksum
 from orchestration import checks, jobs
@@ -26,15 +27,38 @@ def file_state(path: Path, known: dict[str, list] | None) -> list:
     return [stat.st_size, stat.st_mtime_ns, file_checksum(path)]
 
 
-def landing_requests(folder: Path, cursor: str | None) -> tuple[list[dg.RunRequest], str]:
-    """Run requests for files that are new or changed since the cursor, and the new cursor."""
+class WarehouseBusyError(RuntimeError):
+    """The load log cannot be read right now (e.g. a run holds the DuckDB file's lock)."""
+
+
+def loaded_checksums(settings: settings_module.Settings) -> set[str]:
+    """Checksums that raw.load_log records as loaded (empty before the first ingest)."""
+    if settings.target == "duckdb" and not settings.duckdb_path.exists():
+        return set()
+    sql = "select checksum from raw.load_log where status = 'loaded'"
+    try:
+        return set(warehouse.read_frame(settings, sql)["checksum"])
+    except Exception as error:
+        if "load_log" in str(error):  # the warehouse exists but nothing was ever ingested
+            return set()
+        raise WarehouseBusyError(str(error).splitlines()[0]) from error
+
+
+def landing_requests(
+    folder: Path, cursor: str | None, loaded: set[str] | frozenset[str] = frozenset()
+) -> tuple[list[dg.RunRequest], str]:
+    """Run requests for files new or changed since the cursor and not yet loaded; the cursor.
+
+    Files already in the load log (ingested by `loanops ingest` or `loanops pipeline` outside
+    this sensor) need no run: ingest would skip them, and dbt has already built them.
+    """
     seen: dict[str, list] = json.loads(cursor) if cursor else {}
     current: dict[str, list] = {}
     requests = []
     for path in landing_files(folder) if folder.is_dir() else []:
         state = file_state(path, seen.get(path.name))
         current[path.name] = state
-        if seen.get(path.name, [None, None, None])[2] != state[2]:
+        if seen.get(path.name, [None, None, None])[2] != state[2] and state[2] not in loaded:
             requests.append(
                 dg.RunRequest(
                     run_key=f"{path.name}:{state[2]}",  # same name and bytes: one run, ever
@@ -55,9 +79,13 @@ def landing_requests(folder: Path, cursor: str | None) -> tuple[list[dg.RunReque
 )
 def landing_folder(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     """Request a run for each new landing file, keyed by file name and checksum."""
-    folder = settings_module.load().landing_dir
-    requests, cursor = landing_requests(folder, context.cursor)
-    skip = None if requests else dg.SkipReason(f"no new files in {folder}")
+    settings = settings_module.load()
+    try:
+        loaded = loaded_checksums(settings)
+    except WarehouseBusyError as busy:  # keep the cursor: look again on the next tick
+        return dg.SensorResult(skip_reason=dg.SkipReason(f"warehouse busy ({busy}); retrying"))
+    requests, cursor = landing_requests(settings.landing_dir, context.cursor, loaded)
+    skip = None if requests else dg.SkipReason(f"no new files in {settings.landing_dir}")
     return dg.SensorResult(run_requests=requests, cursor=cursor, skip_reason=skip)
 
 

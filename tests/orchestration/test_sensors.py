@@ -59,6 +59,18 @@ def test_the_requested_run_lands_exactly_that_file(orchestration_env):
     assert int(outcomes["n"].iloc[0]) == 0  # the other file waits for its own run
 
 
+def test_files_already_ingested_outside_the_sensor_trigger_nothing(orchestration_env):
+    # `loanops pipeline` (make demo) or `loanops ingest` loaded them: a run would only rebuild.
+    land_book(orchestration_env, 20, 4, "preloaded")
+    assert dg.materialize([ingest], resources={"loanops": LoanopsResource()}).success
+    requests, cursor = _evaluate(None)
+    assert requests == []
+    fresh, _ = land_book(orchestration_env, 15, 5, "fresh")
+    requests, _ = _evaluate(cursor)
+    assert "applications_fresh.csv" in [r.tags["loanops/landing_file"] for r in requests]
+    assert fresh.name == "applications_fresh.csv"
+
+
 MONITORED = dg.AssetKey(["monitoring", "score_psi"])
 
 
