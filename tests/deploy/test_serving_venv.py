@@ -31,7 +31,9 @@ def test_serving_tests_pass_in_the_serving_venv(serving_venv: Path) -> None:
         for key, value in os.environ.items()
         if key not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"}
     }
-    env["PATH"] = f"{serving_venv / 'bin'}:/usr/local/bin:/usr/bin:/bin"
+    # System tools stay reachable (runuser starts the test PostgreSQL as its own user).
+    system = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+    env["PATH"] = f"{serving_venv / 'bin'}:{system}"
     env["PYTHONPATH"] = str(REPO)
     # The champion is trained by the full product (ml.train needs matplotlib and full mlflow,
     # which the image rightly lacks): tests/serving/champion.py runs it with this interpreter
