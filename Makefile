@@ -25,7 +25,7 @@ demo: install
 
 # Stop the API and UIs that `make demo` left running.
 stop:
-	@for f in $(DATA)/run/*.pid; do [ -e "$$f" ] && { kill -- -$$(cat $$f) 2>/dev/null || kill $$(cat $$f) 2>/dev/null; rm -f $$f; }; done; echo stopped
+	bash scripts/stop-demo.sh
 
 lint: install
 	$(BIN)/ruff check .

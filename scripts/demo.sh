@@ -19,15 +19,6 @@ start=$(date +%s)
 
 step() { printf '\n==> [%3ss] %s\n' "$(( $(date +%s) - start ))" "$*"; }
 
-stop_previous() {
-  # A second `make demo` replaces the servers the first one left running.
-  for pidfile in "$RUN"/*.pid; do
-    [ -e "$pidfile" ] || continue
-    kill -- "-$(cat "$pidfile")" 2>/dev/null || kill "$(cat "$pidfile")" 2>/dev/null || true
-    rm -f "$pidfile"
-  done
-}
-
 wait_http() {  # url seconds
   local deadline=$(( $(date +%s) + $2 ))
   until curl -fsS -o /dev/null "$1" 2>/dev/null; do
@@ -36,7 +27,7 @@ wait_http() {  # url seconds
   done
 }
 
-stop_previous
+bash scripts/stop-demo.sh >/dev/null  # a second `make demo` replaces the first one's servers
 
 if [ -e "$DATA/landing/applications_demo.csv" ] || [ -e "$DATA/truth/book_demo.json" ]; then
   step "loan book 'demo' already generated; reusing it"
