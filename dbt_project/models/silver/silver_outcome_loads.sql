@@ -12,6 +12,13 @@
     ['rule_violation', 'dbt_invocation_id']
 ) }}
 
+{#- One list of the columns a row carries through the ranking, so the two sides of the
+    union (new rows and earlier rows) and the final select cannot drift apart. -#}
+{%- set landed_columns -%}
+    application_id, is_default, landed_id, source_file, source_row, loaded_at, load_id
+{%- endset -%}
+{%- set carried_columns = landed_columns ~ ', rule_violation' -%}
+
 with new_bronze as (
 
     select * from {{ ref('bronze_outcomes') }}
@@ -46,26 +53,12 @@ checked as (
 candidates as (
 
     select
-        application_id,
-        is_default,
-        landed_id,
-        source_file,
-        source_row,
-        loaded_at,
-        load_id,
-        rule_violation
+        {{ carried_columns }}
     from checked
     {% if is_incremental() %}
         union all
         select
-            application_id,
-            is_default,
-            landed_id,
-            source_file,
-            source_row,
-            loaded_at,
-            load_id,
-            rule_violation
+            {{ carried_columns }}
         from {{ this }} as earlier
         where earlier.application_id in (select touched.application_id from checked as touched)
     {% endif %}
@@ -90,13 +83,7 @@ ranked as (
 final as (
 
     select
-        application_id,
-        is_default,
-        landed_id,
-        source_file,
-        source_row,
-        loaded_at,
-        load_id,
+        {{ landed_columns }},
         case
             when rule_violation is not null then rule_violation
             when load_rank > 1
