@@ -39,9 +39,13 @@ def _requests_served(url: str) -> int:
 def test_schemathesis_finds_no_5xx_and_no_schema_violation(gunicorn, data_dir):
     server = gunicorn(workers=2, LOANOPS_MAX_BATCH="50")  # /openapi.json says maxItems 50
     before = _requests_served(server.url)
+    # One schemathesis worker: with two, hypothesis compiles strategies in threads and CPython
+    # 3.11 sometimes dies inside that ("AST constructor recursion depth mismatch"), a crash of
+    # the tool that says nothing about the API. The server still gets concurrent load from its
+    # 2 gunicorn workers and the stateful phase.
     out = subprocess.run(
         [str(Path(sys.executable).parent / "schemathesis"), "run", f"{server.url}/openapi.json",
-         "--checks", CHECKS, "--max-examples", "120", "--seed", "7", "--workers", "2",
+         "--checks", CHECKS, "--max-examples", "120", "--seed", "7", "--workers", "1",
          "--request-timeout", "60", "-H", f"Authorization: Bearer {API_KEY}",
          "--generation-allow-x00", "false"],
         capture_output=True, text=True, timeout=480, check=False,
