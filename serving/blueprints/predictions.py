@@ -6,16 +6,15 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Response, current_app
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from serving.app import runtime
 from serving.blueprints.common import authenticate, json_body, json_response, score
 from serving.errors import ApiError, validation_details
-from serving.schemas import Application, raw_record
+from serving.schemas import validate_application, validate_applications
 
 bp = Blueprint("predictions", __name__, url_prefix="/v1/predictions")
 bp.before_request(authenticate)
-_APPLICATIONS = TypeAdapter(list[Application])  # type: ignore[valid-type]
 
 
 def _invalid(details: list[dict[str, str]]) -> ApiError:
@@ -26,7 +25,7 @@ def _invalid(details: list[dict[str, str]]) -> ApiError:
 def _application(body: Any, prefix: tuple[Any, ...] = ()) -> dict[str, Any]:
     """One validated application as a raw record (published names, values as sent)."""
     try:
-        return raw_record(Application.model_validate(body))
+        return validate_application(body)
     except ValidationError as exc:
         raise _invalid(validation_details(exc, prefix)) from None
 
@@ -48,10 +47,10 @@ def predict_batch() -> Response:
     if len(items) > limit:
         raise _invalid([{"field": "applications", "message": f"at most {limit} applications"}])
     try:  # one call for the list: every invalid field of every application, in order
-        validated = _APPLICATIONS.validate_python(items)
+        records = validate_applications(items)
     except ValidationError as exc:
         raise _invalid(validation_details(exc, ("applications",))) from None
-    answers = score(_APPLICATIONS.dump_python(validated, by_alias=True))
+    answers = score(records)
     first = answers[0]
     return json_response({
         "model_name": first["model_name"], "model_version": first["model_version"],

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loanops.features import frame, spec, sql
 from loanops.settings import REPO_ROOT
@@ -132,3 +134,48 @@ def test_generated_macros_are_current() -> None:
         assert f"end as {rule.name}" in rendered
     for feature in spec.NUMERIC_FEATURES:
         assert f"as {feature.name}" in rendered
+
+
+# The column parsers take shortcuts by type; they must give bit for bit what the per-value
+# rules give, including the signs of zero and the edges of the plain-decimal float band.
+_EDGE_FLOATS = [0.0, -0.0, 1e-4, -1e-4, 9.999999999999999e-05, 1e15, -1e15, 999999999999999.9,
+                1e16, 5e-324, float("inf"), float("-inf"), float("nan"), 0.1, 123.456]  # fmt: skip
+_EDGE_INTS = [0, 1, -1, 10**15, 10**15 - 1, -(10**15) + 1, -(10**15), 2**63, -(2**70)]
+_EDGE_TEXT = ["", " ", "1", " 1 ", "1.0", "Yes", "no", "+.5", "1e5", "$", "１２", "\x00", "-0"]
+_ANY_VALUE = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20),
+    st.sampled_from([*_EDGE_FLOATS, *_EDGE_INTS, *_EDGE_TEXT, np.float64(2.5), np.int64(7)]),
+    st.from_regex(spec.NUMBER_PATTERN, fullmatch=True).map(lambda t: f" {t}"),
+)  # fmt: skip
+
+
+def _same(a: float, b: float) -> bool:
+    """Bitwise equality for floats (NaN equals NaN, -0.0 differs from 0.0)."""
+    return np.float64(a).tobytes() == np.float64(b).tobytes() or (math.isnan(a) and math.isnan(b))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_ANY_VALUE, max_size=30))
+def test_column_parsers_equal_the_per_value_rules(values: list[object]) -> None:
+    numbers, flags = frame.parse_numbers(values), frame.parse_flags(values)
+    assert numbers.dtype == flags.dtype == np.float64
+    assert all(_same(n, frame.parse_number(v)) for n, v in zip(numbers, values, strict=True))
+    assert all(_same(f, frame.parse_flag(v)) for f, v in zip(flags, values, strict=True))
+    assert frame.parse_categories(values, EDUCATION) == [
+        frame.parse_category(v, EDUCATION) for v in values
+    ]
+
+
+def test_column_parsers_cover_the_edges() -> None:
+    values = [*_EDGE_FLOATS, *_EDGE_INTS, *_EDGE_TEXT, True, False, None, np.float64(0.5)]
+    expected = [frame.parse_number(v) for v in values]
+    assert all(_same(a, b) for a, b in zip(frame.parse_numbers(values), expected, strict=True))
+    # the band is what decides: inside it floats pass through, outside they are junk
+    assert frame.parse_numbers([1e-4, 9.9e-5, 999999999999999.9, 1e15]).tolist()[::2] == [
+        1e-4, 999999999999999.9,
+    ]  # fmt: skip
+    assert np.isnan(frame.parse_numbers([9.9e-5, 1e15])).all()
+    # 1 and True and 1.0 are distinct keys for the memo (their text differs: '1', 'true', '1.0')
+    assert frame.parse_flags([1, True, 1.0, "1"]).tolist() == [
+        frame.parse_flag(v) for v in (1, True, 1.0, "1")
+    ]
