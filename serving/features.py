@@ -17,6 +17,7 @@ without a fast path get a real DataFrame (`to_frame`).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -39,11 +40,22 @@ class _Records:
     def __init__(self, records: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
         self.records = records
         self.columns = frozenset(columns)
+        self._transposed: dict[str, tuple[Any, ...]] = {}
+        if records and len(columns) > 1:
+            getter = operator.itemgetter(*columns)
+            try:  # one transpose in C when every record has every name (validated requests do)
+                rows = [getter(record) for record in records]
+            except KeyError:
+                return
+            self._transposed = dict(zip(columns, zip(*rows, strict=True), strict=True))
 
     def __len__(self) -> int:
         return len(self.records)
 
     def __getitem__(self, name: str) -> _Values:
+        column = self._transposed.get(name)
+        if column is not None:
+            return _Values(column)
         return _Values([record.get(name) for record in self.records])
 
 

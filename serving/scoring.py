@@ -54,6 +54,17 @@ def _clean_json(value: Any) -> Any:
     return value
 
 
+def _clean_record(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with `_clean_json` applied to each value (itself when nothing changes)."""
+    for value in record.values():
+        kind = type(value)
+        if (kind is float and not math.isfinite(value)) or (kind is str and not value.isascii()):
+            return {k: _clean_json(v) for k, v in record.items()}
+        if kind is not float and kind is not str and kind is not int and value is not None:
+            return {k: _clean_json(v) for k, v in record.items()}
+    return record
+
+
 def _client_id(record: dict[str, Any]) -> str | None:
     """The application's ID as short text (the column is 64 characters, no NULs)."""
     value = record.get("ID")
@@ -169,7 +180,7 @@ class BatchScorer:
                 rows.append({
                     "prediction_id": prediction_id, "request_id": j.request_id,
                     "run_id": champion.run_id, "client_id": client_id,
-                    "input_raw_data": {k: _clean_json(v) for k, v in record.items()},
+                    "input_raw_data": _clean_record(record),
                     "processed_data": processed[i], "prediction_probability": probability,
                     "predicted_class": cls, "threshold": champion.threshold,
                     "reason_codes": scored.reasons[i], "model_name": champion.name,
