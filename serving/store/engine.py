@@ -10,6 +10,11 @@ import orjson
 import sqlalchemy as sa
 
 from loanops import settings
+from serving.store.checkpoint import WAL_LIMIT_BYTES
+
+# SQLite's own checkpoint-in-COMMIT only as a backstop (pages; 128 MiB at 4 KiB a page) for when
+# the store's background checkpointer is not running; see checkpoint.py.
+WAL_AUTOCHECKPOINT_PAGES = 32768
 
 
 def default_url() -> str:
@@ -31,11 +36,16 @@ def dumps(value: Any) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL lets readers run beside the writer; busy_timeout lets worker processes take turns."""
+    """WAL lets readers run beside the writer; busy_timeout lets worker processes take turns.
+
+    Checkpoints are the store's background thread's job, not every 1,000th page's COMMIT.
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable against process crashes in WAL mode
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+    cursor.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")  # a WAL that grew shrinks back
     cursor.close()
 
 

@@ -12,7 +12,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from serving.store.engine import make_engine
+from serving.store import bulk
+from serving.store.checkpoint import WalCheckpointer
+from serving.store.engine import dumps, make_engine
 from serving.store.tables import predictions
 
 
@@ -27,10 +29,12 @@ class PredictionStore:
         self.url = url
         self.engine = make_engine(url)
         self._insert = predictions.insert()
+        self._bulk_insert = bulk.for_engine(predictions, self.engine, dumps)
         parsed = sa.make_url(url)
         file = parsed.database if parsed.get_backend_name() == "sqlite" else None
         self._lock_path = f"{file}.write-lock" if file and file != ":memory:" else None
         self._local = threading.Lock()
+        self.checkpointer = WalCheckpointer(file, self._writer) if self._lock_path else None
 
     @contextlib.contextmanager
     def _writer(self) -> Iterator[None]:
@@ -53,14 +57,21 @@ class PredictionStore:
 
     def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert rows in one transaction, committed when this returns."""
+        if not rows:
+            return
         try:
             with self._writer(), self.engine.begin() as conn:
-                conn.execute(self._insert, list(rows))
+                if self._bulk_insert is not None:
+                    self._bulk_insert(conn, rows)
+                else:
+                    conn.execute(self._insert, list(rows))
         except OSError as exc:
             raise StoreUnavailableError(f"prediction store lock failed: {exc.strerror}") from exc
-        except sa.exc.SQLAlchemyError as exc:
+        except (sa.exc.SQLAlchemyError, TypeError, ValueError) as exc:  # the latter: bad values
             failure = f"prediction store write failed: {type(exc).__name__}"
             raise StoreUnavailableError(failure) from exc
+        if self.checkpointer is not None:
+            self.checkpointer.notify()  # copy the WAL into the database off this path
 
     def get(self, prediction_id: uuid.UUID) -> dict[str, Any] | None:
         """One stored prediction, or None."""
@@ -88,5 +99,7 @@ class PredictionStore:
             return int(conn.execute(sa.select(sa.func.count()).select_from(predictions)).scalar())
 
     def dispose(self) -> None:
-        """Close pooled connections."""
+        """Close pooled connections and stop the checkpoint thread (the next write restarts it)."""
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         self.engine.dispose()

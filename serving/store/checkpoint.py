@@ -1,0 +1,143 @@
+"""WAL checkpoints of the SQLite store from a background thread, off the commit path.
+
+SQLite's automatic checkpoint runs inside the COMMIT that pushes the WAL past 1,000 pages: it
+copies the WAL into the database and fsyncs both, about half of a 1,000-row insert. The writer
+connections raise that threshold to a backstop (engine.py) and this thread, woken after each
+commit, runs a PASSIVE checkpoint instead: it never blocks writers or readers, and once it has
+copied everything the next writer starts the WAL again from the top, so the file stays about one
+batch long. Durability is unchanged: with synchronous=NORMAL a commit was never fsynced, only
+written to the WAL, which survives a process crash either way; a checkpoint still fsyncs the WAL
+before copying and the database after (now within milliseconds of each commit rather than at
+every 1,000th page), and an interrupted one is simply redone.
+
+If the WAL file still grows past `limit_bytes` (a long reader pinning old pages, or writers that
+never pause), the thread takes the store's write lock and runs a TRUNCATE checkpoint, which waits
+up to TRUNCATE_WAIT_MS for readers and empties the file; if readers hold on it tries again later.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from urllib.parse import quote
+
+log = logging.getLogger("serving.store")
+
+WAL_LIMIT_BYTES = 64 * 1024 * 1024
+TRUNCATE_WAIT_MS = 200  # how long a TRUNCATE checkpoint waits for readers, writers held
+TRUNCATE_RETRY_SECONDS = 2.0
+IDLE_SECONDS = 5.0  # also checkpoint this often without commits (e.g. after another process)
+
+
+class WalCheckpointer:
+    """One daemon thread per process that checkpoints `path`'s WAL when told a commit happened."""
+
+    def __init__(
+        self,
+        path: str,
+        write_lock: Callable[[], AbstractContextManager[object]],
+        limit_bytes: int = WAL_LIMIT_BYTES,
+        busy_timeout_ms: int = 10_000,
+        retry_seconds: float = TRUNCATE_RETRY_SECONDS,
+    ) -> None:
+        self.path = path
+        self.wal = f"{path}-wal"
+        self.write_lock = write_lock
+        self.limit_bytes = limit_bytes
+        self.retry_seconds = retry_seconds
+        self._truncate_after = 0.0  # monotonic time before which no TRUNCATE is tried again
+        self.busy_timeout_ms = busy_timeout_ms
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._start = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self.runs = 0  # checkpoints the thread has finished (tests wait on it)
+
+    def notify(self) -> None:
+        """A commit happened: checkpoint soon (starts the thread in this process if needed)."""
+        thread = self._thread
+        if thread is None or self._pid != os.getpid() or not thread.is_alive():
+            self._ensure_thread()
+        self._wake.set()
+
+    def _ensure_thread(self) -> None:
+        with self._start:
+            thread = self._thread
+            if thread is not None and self._pid == os.getpid() and thread.is_alive():
+                return
+            self._stop = threading.Event()
+            self._wake = threading.Event()
+            self._pid = os.getpid()
+            self._thread = threading.Thread(
+                target=self._run, args=(self._stop, self._wake), name="wal-checkpoint", daemon=True
+            )
+            self._thread.start()
+
+    def close(self) -> None:
+        """Stop the thread (a later notify starts a new one)."""
+        with self._start:
+            thread, self._thread = self._thread, None
+            self._stop.set()
+            self._wake.set()
+        if thread is not None and thread is not threading.current_thread() and thread.is_alive():
+            thread.join(timeout=30)
+
+    def _run(self, stop: threading.Event, wake: threading.Event) -> None:
+        while not stop.is_set():
+            wake.wait(IDLE_SECONDS)
+            wake.clear()
+            if stop.is_set():
+                return
+            try:
+                self.checkpoint()
+            except (sqlite3.Error, OSError) as exc:  # store away: the writers report it
+                log.debug("wal checkpoint failed", extra={"error_type": type(exc).__name__})
+            self.runs += 1
+
+    def _connect(self) -> sqlite3.Connection:
+        """A connection to the existing file only (never creates an empty database)."""
+        uri = f"file:{quote(str(Path(self.path).resolve()))}?mode=rw"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        """One PASSIVE checkpoint, TRUNCATE if the WAL passed the limit: (busy, frames, copied)."""
+        with contextlib.closing(self._connect()) as conn:
+            result = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if self.wal_bytes() > self.limit_bytes and time.monotonic() >= self._truncate_after:
+                result = self._truncate(conn)
+        return tuple(result)
+
+    def _truncate(self, conn: sqlite3.Connection) -> tuple[int, int, int]:
+        """Empty the WAL, holding the write lock; waits briefly for readers, backs off if busy.
+
+        The writers wait for the lock meanwhile, so readers get TRUNCATE_WAIT_MS, not the
+        writers' busy timeout; when they hold on, the next try waits `retry_seconds`.
+        """
+        conn.execute(f"PRAGMA busy_timeout={TRUNCATE_WAIT_MS}")
+        with self.write_lock():
+            result = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        busy = bool(result[0])
+        if busy:
+            self._truncate_after = time.monotonic() + self.retry_seconds
+            log.warning(
+                "wal past its limit; readers held it", extra={"wal_bytes": self.wal_bytes()}
+            )
+        return result
+
+    def wal_bytes(self) -> int:
+        """The WAL file's size (0 when there is none)."""
+        try:
+            return os.path.getsize(self.wal)
+        except FileNotFoundError:
+            return 0

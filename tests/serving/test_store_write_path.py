@@ -1,0 +1,221 @@
+"""The store's fast write path: the same stored values as SQLAlchemy's executemany, one
+transaction per batch, and the background WAL checkpoint that keeps SQLite's WAL bounded."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from serving.store import PredictionStore, StoreUnavailableError, migrate, predictions
+from serving.store.checkpoint import WalCheckpointer
+from serving.store.engine import dumps
+from tests.serving.samples import applications
+
+
+def _pg_url(postgres, database: str) -> str:
+    return f"postgresql+psycopg://postgres@127.0.0.1:{postgres.port}/{database}"
+
+
+@pytest.fixture
+def pg_databases(postgres) -> Iterator[Any]:
+    """Make fresh databases on the shared server; dropped after the test."""
+    admin = sa.create_engine(_pg_url(postgres, "loanops"), isolation_level="AUTOCOMMIT")
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"write_{os.getpid()}_{len(made)}_{uuid.uuid4().hex[:6]}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"create database {name}"))
+        made.append(name)
+        url = _pg_url(postgres, name)
+        migrate.upgrade(url)
+        return url
+
+    yield make
+    with admin.connect() as conn:
+        for name in made:
+            conn.execute(sa.text(f"drop database if exists {name} with (force)"))
+    admin.dispose()
+
+
+def _sqlite_url(folder: Path, name: str) -> str:
+    url = f"sqlite:///{folder / name}"
+    migrate.upgrade(url)
+    return url
+
+
+def rows(count: int, seed: int = 3) -> list[dict[str, Any]]:
+    """Rows as the batch scorer builds them, with the awkward values it can produce."""
+    now = datetime.now(UTC)
+    out = []
+    for i, record in enumerate(applications(count, seed=seed)):
+        out.append({
+            "prediction_id": uuid.uuid4(), "request_id": f"req-{i // 7}", "run_id": None,
+            "client_id": None if i % 5 == 0 else str(record["ID"]), "input_raw_data": record,
+            "processed_data": {"ratio": i / 3, "missing": None, "flag": 1.0, "name": "Alone"},
+            "prediction_probability": 1 / (i + 3), "predicted_class": i % 2, "threshold": 0.5,
+            "reason_codes": [] if i % 4 == 0 else [f"Credit amount high ({i:.4g})", "ü ✓"],
+            "model_name": "loan-default", "model_version": "7", "latency_ms": 1.25 * i,
+            "prediction_timestamp": now,
+        })  # fmt: skip
+    out[1]["input_raw_data"] = {"ID": None, "big": 2**70, "text": 'quote " and \\ \u2028'}
+    return out
+
+
+def _stored_text(url: str) -> list[tuple[Any, ...]]:
+    """Every column as the database holds it, as text."""
+    cast = "::text" if url.startswith("postgresql") else ""
+    columns = ", ".join(f"{c.name}{cast}" for c in predictions.c)
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            query = f"select {columns} from predictions order by prediction_id"
+            return [tuple(r) for r in conn.exec_driver_sql(query)]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_fast_insert_stores_what_sqlalchemy_stores(backend, data_dir, request):
+    if backend == "sqlite":
+        reference, fast = _sqlite_url(data_dir, "ref.db"), _sqlite_url(data_dir, "fast.db")
+    else:
+        make = request.getfixturevalue("pg_databases")
+        reference, fast = make(), make()
+    batch = rows(40)
+
+    engine = sa.create_engine(reference, json_serializer=dumps)
+    with engine.begin() as conn:  # SQLAlchemy's generic executemany, as before the fast path
+        conn.execute(predictions.insert(), copy.deepcopy(batch))
+    engine.dispose()
+    store = PredictionStore(fast)
+    store.insert_many(copy.deepcopy(batch))
+
+    assert _stored_text(fast) == _stored_text(reference)
+    old = PredictionStore(reference)
+    try:
+        for row in batch:
+            got = store.get(row["prediction_id"])
+            assert got == old.get(row["prediction_id"])
+            assert got["input_raw_data"] == row["input_raw_data"]
+            assert got["reason_codes"] == row["reason_codes"]
+            assert got["prediction_id"] == row["prediction_id"]
+            stamp = got["prediction_timestamp"]  # SQLite gives it back naive, in UTC
+            assert (stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp) == row[
+                "prediction_timestamp"
+            ]
+    finally:
+        old.dispose()
+        store.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_failed_batch_writes_nothing(backend, data_dir, request):
+    if backend == "sqlite":
+        url = _sqlite_url(data_dir, "p.db")
+    else:
+        url = request.getfixturevalue("pg_databases")()
+    store = PredictionStore(url)
+    try:
+        store.insert_many(rows(3))
+        batch = rows(20)
+        batch[-1]["prediction_id"] = batch[0]["prediction_id"]  # primary key clash at the end
+        with pytest.raises(StoreUnavailableError, match="write failed"):
+            store.insert_many(batch)
+        batch = rows(5)
+        batch[2]["model_name"] = None  # NOT NULL
+        with pytest.raises(StoreUnavailableError, match="write failed"):
+            store.insert_many(batch)
+        if backend == "postgres":  # SQLite stores any text in an INTEGER column
+            batch = rows(5)
+            batch[2]["predicted_class"] = "not a number"
+            with pytest.raises(StoreUnavailableError, match="write failed"):
+                store.insert_many(batch)
+        assert store.count() == 3
+    finally:
+        store.dispose()
+
+
+def _wait_for_run(checkpointer: WalCheckpointer, after: int) -> None:
+    """Until the background thread has finished more than `after` checkpoints."""
+    deadline = time.monotonic() + 60
+    while checkpointer.runs <= after:
+        assert time.monotonic() < deadline, "the checkpoint thread did not run"
+        time.sleep(0.01)
+
+
+def test_background_checkpoint_keeps_wal_one_batch_long(data_dir):
+    store = PredictionStore(_sqlite_url(data_dir, "p.db"))
+    checkpointer = store.checkpointer
+    sizes = []
+    try:
+        for _ in range(12):
+            runs = checkpointer.runs
+            store.insert_many(rows(300))
+            sizes.append(checkpointer.wal_bytes())
+            _wait_for_run(checkpointer, runs)  # woken by this commit
+        with contextlib.closing(sqlite3.connect(data_dir / "p.db")) as other:  # another reader
+            assert other.execute("select count(*) from predictions").fetchone()[0] == 12 * 300
+    finally:
+        store.dispose()
+    # Each checkpoint lets the next writer start the WAL over (a run that began just before a
+    # commit can leave one more batch in it). Without the thread, SQLite would only checkpoint
+    # at 128 MiB and the WAL would hold all 12 batches.
+    assert max(sizes) < 2.5 * sizes[0], sizes
+    assert not checkpointer._thread
+
+
+def test_wal_past_limit_is_truncated_once_readers_let_go(data_dir):
+    url = _sqlite_url(data_dir, "p.db")
+    store = PredictionStore(url)
+    store.checkpointer = None  # only this test's checkpointer runs
+    tiny = WalCheckpointer(
+        str(data_dir / "p.db"), contextlib.nullcontext, limit_bytes=1, retry_seconds=0
+    )
+    try:
+        store.insert_many(rows(50))
+        with contextlib.closing(sqlite3.connect(data_dir / "p.db")) as reader:
+            reader.execute("begin")
+            assert reader.execute("select count(*) from predictions").fetchone()[0] == 50
+            store.insert_many(rows(50))  # past the reader's snapshot: cannot be copied yet
+            busy, _, _ = tiny.checkpoint()
+            assert busy == 1 and tiny.wal_bytes() > 0
+            reader.execute("commit")
+        tiny.checkpoint()
+        assert tiny.wal_bytes() == 0
+        assert store.count() == 100
+    finally:
+        store.dispose()
+
+
+def test_checkpoint_never_creates_a_database(data_dir):
+    missing = data_dir / "absent.db"
+    with pytest.raises(sqlite3.OperationalError):
+        WalCheckpointer(str(missing), contextlib.nullcontext).checkpoint()
+    assert not missing.exists()
+
+
+def test_dispose_stops_the_thread_and_a_write_restarts_it(data_dir):
+    store = PredictionStore(_sqlite_url(data_dir, "p.db"))
+    try:
+        store.insert_many(rows(2))
+        first = store.checkpointer._thread
+        assert first is not None and first.is_alive()
+        store.dispose()
+        assert not first.is_alive()
+        store.insert_many(rows(2))
+        assert store.checkpointer._thread.is_alive()
+        assert store.count() == 4
+    finally:
+        store.dispose()
