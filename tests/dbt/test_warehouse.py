@@ -411,3 +411,114 @@ def test_docs_generate(warehouse: Warehouse) -> None:
     catalog = json.loads((warehouse.project.target_path / "catalog.json").read_text())
     assert "model.loanops.gold_application_features" in catalog["nodes"]
     assert "source.loanops.raw.applications" in catalog["sources"]
+
+
+# ---- the consolidated column rules fail, naming column and rule, when a rule breaks -----
+
+# The table each rules test reads (through a view for silver), and how its rows are keyed.
+PLANT_TABLES = {
+    "silver_applications": ("silver.silver_application_loads", "rejection_reason is null"),
+    "silver_outcomes": ("silver.silver_outcome_loads", "rejection_reason is null"),
+    "gold_application_features": ("gold.gold_application_features", "1 = 1"),
+}
+
+
+def _rules_of(manifest: dict[str, Any], model: str) -> dict[str, Any]:
+    """The arguments of a model's loanops_column_rules test, as dbt parsed them."""
+    name = f"{model}_column_rules"
+    node = next(n for n in manifest["nodes"].values() if n["name"] == name)
+    return node["test_metadata"]["kwargs"]
+
+
+def _violations(rules: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(column, rule, SQL value that breaks it) for every rule, both bounds of every range."""
+    planted = [(column, "not null", "null") for column in rules.get("not_null", [])]
+    for column, values in rules.get("accepted_values", {}).items():
+        bad = "'not a listed value'" if isinstance(values[0], str) else "7"
+        planted.append((column, "accepted values", bad))
+    for column, (low, high) in rules.get("value_between", {}).items():
+        planted.append((column, f"between {low} and {high}", str(low - 1)))
+        planted.append((column, f"between {low} and {high}", str(high + 1)))
+    return planted
+
+
+def _copy_warehouse(warehouse: Warehouse, tmp: Path) -> DbtProject:
+    """The built warehouse copied (a DuckDB file, a PostgreSQL database from it as template)."""
+    env = {k: v for k, v in warehouse.project.env.items() if k.startswith("LOANOPS_")}
+    env.pop("LOANOPS_DATA_DIR", None)
+    if warehouse.target == "duckdb":
+        import shutil
+
+        env["LOANOPS_DUCKDB_PATH"] = str(tmp / "planted.duckdb")
+        shutil.copy(warehouse.project.env["LOANOPS_DUCKDB_PATH"], env["LOANOPS_DUCKDB_PATH"])
+    else:
+        import psycopg
+
+        copy = f"{env['LOANOPS_PG_DATABASE']}_planted"
+        with psycopg.connect(settings_module.postgres_dsn(env), autocommit=True) as con:
+            con.execute(f"create database {copy} template {env['LOANOPS_PG_DATABASE']}")
+        env["LOANOPS_PG_DATABASE"] = copy
+    return make_project(tmp, env)
+
+
+def _execute(target: str, env: dict[str, str], statements: list[str]) -> list[tuple]:
+    """Run statements in one transaction; return the rows of the last one."""
+    if target == "duckdb":
+        import duckdb
+
+        with duckdb.connect(env["LOANOPS_DUCKDB_PATH"]) as con:
+            for sql in statements:
+                con.execute(sql)
+            return con.fetchall() if con.description else []
+    import psycopg
+
+    with psycopg.connect(settings_module.postgres_dsn(env)) as con:
+        rows: list[tuple] = []
+        for sql in statements:
+            cursor = con.execute(sql)
+            rows = cursor.fetchall() if cursor.description else []
+        return rows
+
+
+def test_column_rules_name_every_broken_rule(
+    warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Break every rule of the consolidated tests on its own row of a copy of the warehouse:
+    each test fails, and its failing rows name exactly the columns and rules that were broken."""
+    import json
+
+    manifest = json.loads((warehouse.project.target_path / "manifest.json").read_text())
+    copy = _copy_warehouse(warehouse, tmp_path_factory.mktemp(f"planted-{warehouse.target}"))
+    expected: dict[str, list[tuple[str, str]]] = {}
+    for model, (table, usable) in PLANT_TABLES.items():
+        planted = _violations(_rules_of(manifest, model))
+        key = "application_id" if model.startswith("gold") else "load_id, source_row"
+        rows = _execute(
+            warehouse.target,
+            copy.env,
+            [f"select {key} from {table} where {usable} order by {key}"],
+        )
+        assert len(rows) >= len(planted), model
+        updates = []
+        for (column, _rule, bad), row in zip(planted, rows, strict=False):
+            where = " and ".join(
+                f"{name} = {value}" for name, value in zip(key.split(", "), row, strict=True)
+            )
+            updates.append(f"update {table} set {column} = {bad} where {where}")
+        _execute(warehouse.target, copy.env, updates)
+        expected[model] = sorted((column, rule) for column, rule, _bad in planted)
+
+    tests = [f"{model}_column_rules" for model in PLANT_TABLES]
+    run = copy.run("test", "--select", *tests, "--store-failures", check=False)
+    assert run.returncode != 0
+    for model, pairs in expected.items():
+        result = next(
+            r for r in run.results if r["unique_id"].split(".")[2] == f"{model}_column_rules"
+        )
+        assert result["status"] == "fail" and result["failures"] == len(pairs), model
+        found = _execute(
+            warehouse.target,
+            copy.env,
+            [f"select column_name, rule from dbt_test__audit.{model}_column_rules"],
+        )
+        assert sorted((str(c), str(r)) for c, r in found) == pairs, model
