@@ -522,3 +522,18 @@ def test_column_rules_name_every_broken_rule(
             [f"select column_name, rule from dbt_test__audit.{model}_column_rules"],
         )
         assert sorted((str(c), str(r)) for c, r in found) == pairs, model
+
+
+def test_gold_key_not_null_is_enforced_by_the_contract(warehouse: Warehouse) -> None:
+    """gold_application_features.application_id has no not_null test because its contract's
+    not_null constraint is enforced: the warehouse itself refuses a null key."""
+    import duckdb
+    import psycopg
+
+    insert = "insert into gold.gold_application_features (application_id) values (null)"
+    if warehouse.target == "duckdb":
+        with pytest.raises(duckdb.ConstraintException, match="NOT NULL"):
+            _execute(warehouse.target, warehouse.project.env, [insert])
+    else:
+        with pytest.raises(psycopg.errors.NotNullViolation):
+            _execute(warehouse.target, warehouse.project.env, [insert])
