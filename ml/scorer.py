@@ -128,18 +128,27 @@ class Scorer:
 
     def predict(self, gold: pd.DataFrame, top: int = TOP_REASONS) -> pd.DataFrame:
         """PD, class (1 = decline, PD >= threshold) and reason codes of each gold row."""
+        pd_, classes, why = self.predict_arrays(gold, top)
+        return pd.DataFrame({"pd": pd_, "class": classes, "reasons": why})
+
+    def predict_arrays(
+        self, gold: pd.DataFrame, top: int = TOP_REASONS
+    ) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
+        """`predict` as (PD float64, class int64, reasons) without building a DataFrame.
+
+        The API scores micro-batches of a few rows, where a DataFrame with a text column
+        costs more than the model itself.
+        """
         fast = self.fast()
         transformed = self.transform(gold)
         if fast is not None:
             raw = fast.raw_scores(transformed)
         else:
             raw = self.pipeline.predict_proba(gold[self.features])[:, 1]
-        pd_ = self.calibrator(raw)
+        pd_ = np.asarray(self.calibrator(raw), dtype="float64")
         matrix = self._contribution_matrix(gold, transformed)
         why = reasons.top_reasons_matrix(matrix, self.features, gold, self.medians, top)
-        return pd.DataFrame(
-            {"pd": pd_, "class": (pd_ >= self.threshold).astype("int64"), "reasons": why}
-        )
+        return pd_, (pd_ >= self.threshold).astype("int64"), why
 
 
 def fit_reference(pipeline: Pipeline, features: list[str], train: pd.DataFrame) -> np.ndarray:

@@ -69,6 +69,12 @@ class Champion:
         return self._scored(processed, gold.to_frame())
 
     def _scored(self, processed: list[dict[str, Any]], gold: Any) -> Scored:
+        arrays = getattr(
+            self.scorer, "predict_arrays", None
+        )  # champions packaged before it lack it
+        if arrays is not None:
+            probability, classes, why = arrays(gold)
+            return Scored(processed, probability, classes, why)
         out = self.scorer.predict(gold)
         return Scored(
             processed,
