@@ -2,13 +2,15 @@
 
 SQLite's automatic checkpoint runs inside the COMMIT that pushes the WAL past 1,000 pages: it
 copies the WAL into the database and fsyncs both, about half of a 1,000-row insert. The writer
-connections raise that threshold to a backstop (engine.py) and this thread, woken after each
-commit, runs a PASSIVE checkpoint instead: it never blocks writers or readers, and once it has
-copied everything the next writer starts the WAL again from the top, so the file stays about one
-batch long. Durability is unchanged: with synchronous=NORMAL a commit was never fsynced, only
-written to the WAL, which survives a process crash either way; a checkpoint still fsyncs the WAL
-before copying and the database after (now within milliseconds of each commit rather than at
-every 1,000th page), and an interrupted one is simply redone.
+connections raise that threshold to a backstop (engine.py) and this thread, woken once commits
+have written about as much, runs a PASSIVE checkpoint instead: it never blocks writers or
+readers, and once it has copied everything the next writer starts the WAL again from the top,
+so the file stays about 1,000 pages (or one large batch) long.
+
+Durability is unchanged: with synchronous=NORMAL a commit was never fsynced, only written to
+the WAL, which survives a process crash either way; a checkpoint still fsyncs the WAL before
+copying and the database after (at the same ~1,000 pages, or after IDLE_SECONDS of quiet), and
+an interrupted one is simply redone.
 
 If the WAL file still grows past `limit_bytes` (a long reader pinning old pages, or writers that
 never pause), the thread takes the store's write lock and runs a TRUNCATE checkpoint, which waits
@@ -31,13 +33,15 @@ from urllib.parse import quote
 log = logging.getLogger("serving.store")
 
 WAL_LIMIT_BYTES = 64 * 1024 * 1024
+CHECKPOINT_PAGES = 1000  # SQLite's own default threshold, now met off the commit path
+PAGES_PER_COMMIT = 4  # besides about one page a row: a table page and the three indexes' leaves
 TRUNCATE_WAIT_MS = 200  # how long a TRUNCATE checkpoint waits for readers, writers held
 TRUNCATE_RETRY_SECONDS = 2.0
-IDLE_SECONDS = 5.0  # also checkpoint this often without commits (e.g. after another process)
+IDLE_SECONDS = 5.0  # also checkpoint this often, so a quiet WAL is copied and synced too
 
 
 class WalCheckpointer:
-    """One daemon thread per process that checkpoints `path`'s WAL when told a commit happened."""
+    """One daemon thread per process that checkpoints `path`'s WAL as commits fill it."""
 
     def __init__(
         self,
@@ -46,6 +50,7 @@ class WalCheckpointer:
         limit_bytes: int = WAL_LIMIT_BYTES,
         busy_timeout_ms: int = 10_000,
         retry_seconds: float = TRUNCATE_RETRY_SECONDS,
+        checkpoint_pages: int = CHECKPOINT_PAGES,
     ) -> None:
         self.path = path
         self.wal = f"{path}-wal"
@@ -59,14 +64,27 @@ class WalCheckpointer:
         self._start = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = 0
+        self.checkpoint_pages = checkpoint_pages
+        self._pending_pages = 0
+        self.wakes = 0  # times a commit woke the thread
         self.runs = 0  # checkpoints the thread has finished (tests wait on it)
 
-    def notify(self) -> None:
-        """A commit happened: checkpoint soon (starts the thread in this process if needed)."""
+    def committed(self, rows: int) -> None:
+        """A commit of `rows` rows happened: checkpoint once about CHECKPOINT_PAGES are in the WAL.
+
+        Pages are estimated (a stored row takes about one page, plus a few index and table pages
+        per commit), as SQLite's own threshold would count them: a 1,000-row batch wakes the
+        thread at once, single applications every ~200 commits, so the WAL restart that follows
+        a checkpoint (one fsync of its header in the next COMMIT) stays as rare as before.
+        """
         thread = self._thread
         if thread is None or self._pid != os.getpid() or not thread.is_alive():
             self._ensure_thread()
-        self._wake.set()
+        self._pending_pages += rows + PAGES_PER_COMMIT
+        if self._pending_pages >= self.checkpoint_pages:
+            self._pending_pages = 0
+            self.wakes += 1
+            self._wake.set()
 
     def _ensure_thread(self) -> None:
         with self._start:
@@ -82,7 +100,7 @@ class WalCheckpointer:
             self._thread.start()
 
     def close(self) -> None:
-        """Stop the thread (a later notify starts a new one)."""
+        """Stop the thread (the next commit starts a new one)."""
         with self._start:
             thread, self._thread = self._thread, None
             self._stop.set()

@@ -71,7 +71,7 @@ class PredictionStore:
             failure = f"prediction store write failed: {type(exc).__name__}"
             raise StoreUnavailableError(failure) from exc
         if self.checkpointer is not None:
-            self.checkpointer.notify()  # copy the WAL into the database off this path
+            self.checkpointer.committed(len(rows))  # the WAL is copied back off this path
 
     def get(self, prediction_id: uuid.UUID) -> dict[str, Any] | None:
         """One stored prediction, or None."""
