@@ -3,13 +3,13 @@
 SQLite's automatic checkpoint runs inside the COMMIT that pushes the WAL past 1,000 pages: it
 copies the WAL into the database and fsyncs both, about half of a 1,000-row insert. The writer
 connections raise that threshold to a backstop (engine.py) and this thread, woken once commits
-have written about as much, runs a PASSIVE checkpoint instead: it never blocks writers or
+have written about 4 MB, runs a PASSIVE checkpoint instead: it never blocks writers or
 readers, and once it has copied everything the next writer starts the WAL again from the top,
-so the file stays about 1,000 pages (or one large batch) long.
+so the file stays about 4 MB (or one large batch) long.
 
 Durability is unchanged: with synchronous=NORMAL a commit was never fsynced, only written to
 the WAL, which survives a process crash either way; a checkpoint still fsyncs the WAL before
-copying and the database after (at the same ~1,000 pages, or after IDLE_SECONDS of quiet), and
+copying and the database after (about as often as before, or after IDLE_SECONDS of quiet), and
 an interrupted one is simply redone.
 
 If the WAL file still grows past `limit_bytes` (a long reader pinning old pages, or writers that
@@ -33,8 +33,9 @@ from urllib.parse import quote
 log = logging.getLogger("serving.store")
 
 WAL_LIMIT_BYTES = 64 * 1024 * 1024
-CHECKPOINT_PAGES = 1000  # SQLite's own default threshold, now met off the commit path
-PAGES_PER_COMMIT = 4  # besides about one page a row: a table page and the three indexes' leaves
+CHECKPOINT_BYTES = 4_000_000  # about SQLite's own default threshold (1,000 pages of 4 KiB)
+ROW_BYTES = 4096  # WAL bytes a stored row adds, about (its ~3.5 KB and its index entries)
+COMMIT_BYTES = 64 * 1024  # and a commit: the table page and three index leaves it rewrites
 TRUNCATE_WAIT_MS = 200  # how long a TRUNCATE checkpoint waits for readers, writers held
 TRUNCATE_RETRY_SECONDS = 2.0
 IDLE_SECONDS = 5.0  # also checkpoint this often, so a quiet WAL is copied and synced too
@@ -50,7 +51,7 @@ class WalCheckpointer:
         limit_bytes: int = WAL_LIMIT_BYTES,
         busy_timeout_ms: int = 10_000,
         retry_seconds: float = TRUNCATE_RETRY_SECONDS,
-        checkpoint_pages: int = CHECKPOINT_PAGES,
+        checkpoint_bytes: int = CHECKPOINT_BYTES,
     ) -> None:
         self.path = path
         self.wal = f"{path}-wal"
@@ -64,25 +65,24 @@ class WalCheckpointer:
         self._start = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = 0
-        self.checkpoint_pages = checkpoint_pages
-        self._pending_pages = 0
+        self.checkpoint_bytes = checkpoint_bytes
+        self._pending_bytes = 0
         self.wakes = 0  # times a commit woke the thread
         self.runs = 0  # checkpoints the thread has finished (tests wait on it)
 
     def committed(self, rows: int) -> None:
-        """A commit of `rows` rows happened: checkpoint once about CHECKPOINT_PAGES are in the WAL.
+        """A commit of `rows` rows happened: checkpoint once about CHECKPOINT_BYTES are in the WAL.
 
-        Pages are estimated (a stored row takes about one page, plus a few index and table pages
-        per commit), as SQLite's own threshold would count them: a 1,000-row batch wakes the
-        thread at once, single applications every ~200 commits, so the WAL restart that follows
-        a checkpoint (one fsync of its header in the next COMMIT) stays as rare as before.
+        The WAL's growth is estimated from rows and commits: a 1,000-row batch wakes the thread
+        at once, single applications every ~60 commits, so the WAL restart that follows a
+        checkpoint (one fsync of its header in the next COMMIT) stays rare for small commits.
         """
         thread = self._thread
         if thread is None or self._pid != os.getpid() or not thread.is_alive():
             self._ensure_thread()
-        self._pending_pages += rows + PAGES_PER_COMMIT
-        if self._pending_pages >= self.checkpoint_pages:
-            self._pending_pages = 0
+        self._pending_bytes += rows * ROW_BYTES + COMMIT_BYTES
+        if self._pending_bytes >= self.checkpoint_bytes:
+            self._pending_bytes = 0
             self.wakes += 1
             self._wake.set()
 

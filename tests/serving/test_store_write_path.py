@@ -162,7 +162,7 @@ def test_background_checkpoint_keeps_wal_bounded_and_rows_readable(data_dir):
     try:
         for _ in range(12):
             runs, wakes = checkpointer.runs, checkpointer.wakes
-            store.insert_many(rows(300))  # ~304 pages: every 4th commit wakes the thread
+            store.insert_many(rows(300))  # ~1.3 MB of WAL: every 4th commit wakes the thread
             sizes.append(checkpointer.wal_bytes())
             if checkpointer.wakes > wakes:
                 _wait_for_run(checkpointer, runs)
@@ -183,7 +183,7 @@ def test_small_commits_do_not_wake_the_checkpointer_each_time(data_dir):
     try:
         for _ in range(20):
             store.insert_many(rows(2)[:1])
-        assert store.checkpointer.wakes == 0  # ~100 pages: SQLite would not checkpoint either
+        assert store.checkpointer.wakes == 0  # ~1.4 MB: SQLite would not checkpoint either
         store.insert_many(rows(1000))
         assert store.checkpointer.wakes == 1
     finally:
@@ -241,11 +241,13 @@ def test_sqlite_writer_connections_leave_checkpoints_to_the_thread(data_dir):
         with store.engine.connect() as conn:
             pragma = {
                 name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
-                for name in ("journal_mode", "synchronous", "wal_autocheckpoint", "cache_size")
-            }
+                for name in (
+                    "page_size", "journal_mode", "synchronous", "wal_autocheckpoint", "cache_size"
+                )
+            }  # fmt: skip
         assert pragma == {
-            "journal_mode": "wal", "synchronous": 1, "wal_autocheckpoint": 32768,
-            "cache_size": -16384,
+            "page_size": 16384, "journal_mode": "wal", "synchronous": 1,
+            "wal_autocheckpoint": 8192, "cache_size": -16384,  # 128 MiB of 16 KiB pages
         }  # fmt: skip
     finally:
         store.dispose()
@@ -274,5 +276,24 @@ def test_postgres_json_compressed_with_lz4_where_the_server_has_it(pg_databases)
         assert methods == (["lz4"] if offers_lz4 else ["pglz"])
         for row in batch:
             assert store.get(row["prediction_id"])["processed_data"] == row["processed_data"]
+    finally:
+        store.dispose()
+
+
+def test_existing_database_keeps_its_page_size(data_dir):
+    path = data_dir / "old.db"
+    with contextlib.closing(sqlite3.connect(path)) as conn:  # a store made before 16 KiB pages
+        conn.execute("PRAGMA page_size=4096")
+        conn.execute("PRAGMA journal_mode=WAL")
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url)
+    store = PredictionStore(url)
+    try:
+        batch = rows(5)
+        store.insert_many(batch)
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 32768
+        assert store.get(batch[4]["prediction_id"])["reason_codes"] == batch[4]["reason_codes"]
     finally:
         store.dispose()
