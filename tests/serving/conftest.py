@@ -93,6 +93,7 @@ class Gunicorn:
     """`loanops serve` as a subprocess on a free port."""
 
     def __init__(self, env: dict[str, str], log: Path, workers: int = 2) -> None:
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -110,17 +111,33 @@ class Gunicorn:
         )  # fmt: skip
 
     def wait_ready(self, seconds: float = 120) -> None:
-        """Block until /readyz answers 200."""
+        """Block until every worker has loaded the champion (and /readyz answers 200).
+
+        /readyz reaches one worker; the others may still be loading and answer 503, so the
+        per-worker `loanops_model_info` gauge in /metrics (one series per live pid) decides.
+        """
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.log.read_text()[-3000:]
             try:
-                if requests.get(f"{self.url}/readyz", timeout=5).status_code == 200:
+                ready = requests.get(f"{self.url}/readyz", timeout=5).status_code == 200
+                if ready and self.loaded_workers() >= self.workers:
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.3)
         raise AssertionError("server not ready:\n" + self.log.read_text()[-3000:])
+
+    def loaded_workers(self) -> int:
+        """How many worker processes report a loaded champion in /metrics."""
+        text = requests.get(f"{self.url}/metrics", timeout=5).text
+        pids = {
+            line.split('pid="', 1)[1].split('"', 1)[0]
+            for line in text.splitlines()
+            if line.startswith("loanops_model_info{") and 'pid="' in line
+            and line.rsplit(" ", 1)[1] == "1.0"
+        }  # fmt: skip
+        return len(pids & {str(pid) for pid in self.worker_pids()})
 
     def worker_pids(self) -> list[int]:
         """The worker processes of the master."""
