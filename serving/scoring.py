@@ -39,6 +39,7 @@ class Job:
     records: list[dict[str, Any]]
     request_id: str
     started: float
+    clean: bool = False  # values known to be JSON-safe already (orjson parsed the body)
     future: Future[list[dict[str, Any]]] = field(default_factory=Future)
 
 
@@ -95,9 +96,11 @@ class BatchScorer:
         self._thread = threading.Thread(target=self._run, name="batch-scorer", daemon=True)
         self._thread.start()
 
-    def submit(self, records: list[dict[str, Any]], request_id: str, started: float) -> Job:
+    def submit(
+        self, records: list[dict[str, Any]], request_id: str, started: float, clean: bool = False
+    ) -> Job:
         """Queue one request's applications; wait on the returned job's future."""
-        job = Job(records, request_id, started)
+        job = Job(records, request_id, started, clean)
         self._queue.put(job)
         return job
 
@@ -180,7 +183,7 @@ class BatchScorer:
                 rows.append({
                     "prediction_id": prediction_id, "request_id": j.request_id,
                     "run_id": champion.run_id, "client_id": client_id,
-                    "input_raw_data": _clean_record(record),
+                    "input_raw_data": record if j.clean else _clean_record(record),
                     "processed_data": processed[i], "prediction_probability": probability,
                     "predicted_class": cls, "threshold": champion.threshold,
                     "reason_codes": scored.reasons[i], "model_name": champion.name,

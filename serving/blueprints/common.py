@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -17,6 +18,7 @@ from serving.scoring import NotReadyError
 from serving.store import StoreUnavailableError
 
 _INT64 = float(2**63)
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
 
 
 def _huge_float(body: Any) -> bool:
@@ -54,7 +56,9 @@ def json_body() -> Any:
     data = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
     try:  # orjson rejects NaN/Infinity and lone surrogates: json decides those (and 400s)
         body = orjson.loads(data)
-        if not _huge_float(body):
+        # orjson reads an integer beyond 64 bits as a float; such a literal has 19+ digits
+        if not _LONG_DIGITS.search(data) or not _huge_float(body):
+            g.finite_utf8 = True  # no NaN, infinity or lone surrogate anywhere in the body
             return body
     except orjson.JSONDecodeError:
         pass
@@ -68,7 +72,8 @@ def score(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Score and record applications; 503 when the model or the store is not available."""
     if runtime().loader.current is None:
         raise ApiError(503, "not_ready", "the model is not loaded yet; retry shortly")
-    job = runtime().scorer.submit(records, g.request_id, g.started)
+    clean = g.get("finite_utf8", False)
+    job = runtime().scorer.submit(records, g.request_id, g.started, clean=clean)
     try:
         return job.future.result(timeout=current_app.config["REQUEST_TIMEOUT_SECONDS"])
     except NotReadyError:

@@ -265,3 +265,13 @@ def test_integers_beyond_64_bits_are_stored_as_sent(client):
     assert response.status_code == 200
     row = _stored(client, response.json["predictions"][0]["prediction_id"])
     assert row["input_raw_data"]["Client_Gender"] == huge
+
+
+def test_lone_surrogates_are_stored_replaced(client):
+    data = json.dumps(example(0) | {"Client_Occupation": "Sales\ud800"})  # escaped: \\ud800
+    response = client.post(
+        "/v1/predictions", data=data, content_type="application/json", headers=AUTH
+    )
+    assert response.status_code == 200
+    row = _stored(client, response.json["prediction_id"])
+    assert row["input_raw_data"]["Client_Occupation"] == "Sales?"  # encode(..., "replace")
