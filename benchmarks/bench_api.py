@@ -117,6 +117,7 @@ def main() -> None:
     parser.add_argument("--make-champion", action="store_true")
     parser.add_argument("--servers", default="loanops,mlflow", help="which servers to measure")
     parser.add_argument("--skip-single", action="store_true", help="batches of 1,000 only")
+    parser.add_argument("--skip-batch", action="store_true", help="single applications only")
     args = parser.parse_args()
     workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
     root = Path(tempfile.mkdtemp(prefix="bench-api-"))
@@ -175,6 +176,8 @@ def main() -> None:
                 rps, p50, p99 = load(port, path, body, headers, conns, args.seconds)
                 print(f"{name:8} {'single x' + str(conns):>14} {rps:9.0f} {p50:8.1f} {p99:8.1f}"
                       f" {rps:9.0f}", flush=True)  # fmt: skip
+            if args.skip_batch:
+                continue
             rps, p50, p99 = load(port, bpath, bbody, headers, workers, args.seconds)
             print(f"{name:8} {'batch1000 x' + str(workers):>14} {rps:9.1f} {p50:8.1f} {p99:8.1f}"
                   f" {rps * 1000:9.0f}", flush=True)  # fmt: skip
