@@ -33,6 +33,10 @@ SCORES = Histogram(
     "loanops_prediction_probability", "Probability of default of scored applications",
     buckets=tuple(round(0.05 * i, 2) for i in range(1, 21)),
 )  # fmt: skip
+BATCH_ROWS = Histogram(
+    "loanops_scoring_batch_rows", "Applications scored and committed together (group commit)",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048),
+)  # fmt: skip
 PREDICTIONS = Counter(
     "loanops_predictions_total", "Recorded predictions by model version and class",
     ["model_version", "predicted_class"],

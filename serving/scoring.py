@@ -202,4 +202,5 @@ class BatchScorer:
                 i += 1
             answers.append(answer)
         metrics.observe_scores(champion.version, scored.probability, scored.predicted_class)
+        metrics.BATCH_ROWS.observe(len(records))
         return answers, rows

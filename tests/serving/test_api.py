@@ -275,3 +275,19 @@ def test_lone_surrogates_are_stored_replaced(client):
     assert response.status_code == 200
     row = _stored(client, response.json["prediction_id"])
     assert row["input_raw_data"]["Client_Occupation"] == "Sales?"  # encode(..., "replace")
+
+
+def _sample(text: str, name: str) -> float:
+    """The value of an unlabelled sample in a Prometheus exposition (0 when absent)."""
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.split(" ")[0] == name)
+
+
+def test_batch_sizes_are_exported(client):
+    before = client.get("/metrics").get_data(as_text=True)
+    body = {"applications": [example(i % 2) for i in range(3)]}
+    assert client.post("/v1/predictions/batch", json=body, headers=AUTH).status_code == 200
+    after = client.get("/metrics").get_data(as_text=True)
+    rows = "loanops_scoring_batch_rows_sum"
+    assert _sample(after, rows) - _sample(before, rows) == 3  # one micro-batch held all three
+    count = "loanops_scoring_batch_rows_count"
+    assert _sample(after, count) - _sample(before, count) == 1
