@@ -70,9 +70,8 @@ class Champion:
         return self._scored(processed, gold.to_frame())
 
     def _scored(self, processed: list[dict[str, Any]], gold: Any) -> Scored:
-        arrays = getattr(
-            self.scorer, "predict_arrays", None
-        )  # champions packaged before it lack it
+        # champions packaged before predict_arrays existed only have predict
+        arrays = getattr(self.scorer, "predict_arrays", None)
         if arrays is not None:
             probability, classes, why = arrays(gold)
             return Scored(processed, probability, classes, why)

@@ -59,9 +59,11 @@ def _clean_record(record: dict[str, Any]) -> dict[str, Any]:
     """The record with `_clean_json` applied to each value (itself when nothing changes)."""
     for value in record.values():
         kind = type(value)
-        if (kind is float and not math.isfinite(value)) or (kind is str and not value.isascii()):
-            return {k: _clean_json(v) for k, v in record.items()}
-        if kind is not float and kind is not str and kind is not int and value is not None:
+        safe = (
+            (kind is float and math.isfinite(value)) or (kind is str and value.isascii())
+            or kind is int or value is None
+        )  # fmt: skip
+        if not safe:
             return {k: _clean_json(v) for k, v in record.items()}
     return record
 

@@ -190,7 +190,7 @@ def rejection_reasons(raw: pd.DataFrame, require_id: bool = True) -> list[str | 
                 reasons[i] = ID_REJECTION
     for rule in spec.NUMBERS:
         numbers = parse_numbers(_column(raw, rule.source))
-        for i in np.flatnonzero((numbers < rule.low) | (numbers > rule.high)).tolist():
+        for i in np.flatnonzero(rule.outside(numbers)).tolist():
             if reasons[i] is None:
                 reasons[i] = rule.range_message
     return reasons

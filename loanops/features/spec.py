@@ -9,6 +9,7 @@ sides change together; a parity test proves they agree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from loanops.schema import BY_NAME, EMPLOYED_DAYS_SENTINEL, Kind
 
@@ -44,6 +45,10 @@ class NumberRule:
     def high(self) -> float:
         """Highest accepted value (from the schema)."""
         return float(BY_NAME[self.source].high)  # type: ignore[arg-type]
+
+    def outside(self, numbers: Any) -> Any:
+        """Where parsed numbers (a float or an array) fall outside [low, high]; NaN never does."""
+        return (numbers < self.low) | (numbers > self.high)
 
     @property
     def range_message(self) -> str:
