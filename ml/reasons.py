@@ -8,7 +8,9 @@ transformed columns. One-hot and missing-indicator columns are summed back to th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -106,7 +108,7 @@ def phrase(feature: str, value: object, median: float | None) -> str:
     label = PHRASES.get(feature, feature)
     if feature in spec.CATEGORY_FEATURES or feature in spec.PROTECTED:
         return f"{label}: {value}"
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return f"{label} not given"
     if feature in spec.FLAG_FEATURES:
         return f"{label}: {'yes' if float(value) >= 0.5 else 'no'}"  # type: ignore[arg-type]
@@ -140,9 +142,9 @@ def top_reasons_matrix(
     order = np.argsort(-values, axis=1, kind="stable")[:, :top]
     chosen = np.take_along_axis(values, order, axis=1)
     positive = chosen > 0
-    columns: dict[int, np.ndarray] = {}
+    columns: dict[int, list[Any]] = {}
     for j in np.unique(order[positive]).tolist():
-        columns[j] = gold[names[j]].to_numpy()
+        columns[j] = gold[names[j]].tolist()  # Python scalars: phrase() is ~3x cheaper on them
     out: list[list[str]] = []
     for i in range(rows):
         picks = []

@@ -142,11 +142,11 @@ class Scorer:
         fast = self.fast()
         transformed = self.transform(gold)
         if fast is not None:
-            raw = fast.raw_scores(transformed)
+            raw, matrix = fast.scores_and_contributions(transformed)
         else:
             raw = self.pipeline.predict_proba(gold[self.features])[:, 1]
+            matrix = self._contribution_matrix(gold, transformed)
         pd_ = np.asarray(self.calibrator(raw), dtype="float64")
-        matrix = self._contribution_matrix(gold, transformed)
         why = reasons.top_reasons_matrix(matrix, self.features, gold, self.medians, top)
         return pd_, (pd_ >= self.threshold).astype("int64"), why
 

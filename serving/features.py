@@ -97,10 +97,20 @@ class GoldColumns:
         self.rows = rows
 
     @classmethod
-    def of(cls, records: Sequence[Mapping[str, Any]], names: Sequence[str]) -> GoldColumns:
-        """Gold columns of raw records (dicts keyed by the published names in `names`)."""
+    def of(
+        cls,
+        records: Sequence[Mapping[str, Any]],
+        names: Sequence[str],
+        numbers: Mapping[str, np.ndarray] | None = None,
+    ) -> GoldColumns:
+        """Gold columns of raw records (dicts keyed by the published names in `names`).
+
+        `numbers`: their numeric columns as `frame.parse_number_columns` gives them, when
+        validation has parsed them already.
+        """
         raw = _Records(records, names)
-        gold = frame._gold_columns(frame._silver_columns(raw))  # the one feature definition
+        silver = frame._silver_columns(raw, numbers)  # the one feature definition
+        gold = frame._gold_columns(silver)
         return cls(gold, len(records))
 
     def __len__(self) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+import numpy as np
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -47,11 +48,33 @@ MODEL_INFO = Gauge(
 )  # fmt: skip
 
 
+def observe_many(histogram: Histogram, values: np.ndarray) -> None:
+    """`histogram.observe(v)` for each value, with one increment per bucket and one to the sum.
+
+    In multiprocess mode every increment is a locked write to a memory-mapped file, so a batch
+    of 1,000 scores cost ~2 ms one by one. This reads prometheus_client's Histogram internals
+    (bounds, per-bucket values, sum); if they ever change it falls back to `observe`.
+    """
+    bounds = getattr(histogram, "_upper_bounds", None)
+    buckets = getattr(histogram, "_buckets", None)
+    total = getattr(histogram, "_sum", None)
+    if bounds is None or buckets is None or total is None or len(bounds) != len(buckets):
+        for value in values.tolist():
+            histogram.observe(value)
+        return
+    # observe() puts a value in the first bucket whose bound is >= it (NaN goes in none)
+    where = np.searchsorted(np.asarray(bounds, dtype="float64"), values, side="left")
+    counts = np.bincount(where, minlength=len(bounds) + 1)
+    for bucket, count in zip(buckets, counts.tolist(), strict=False):
+        if count:
+            bucket.inc(count)
+    total.inc(float(np.sum(values)))
+
+
 def observe_scores(version: str, probabilities: Sequence[float], classes: Sequence[int]) -> None:
     """Record the scores and classes of one batch."""
     ones = int(sum(int(c) for c in classes))
-    for p in probabilities:
-        SCORES.observe(float(p))
+    observe_many(SCORES, np.asarray(probabilities, dtype="float64"))
     if ones:
         PREDICTIONS.labels(version, "1").inc(ones)
     if len(classes) - ones:

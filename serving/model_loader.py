@@ -57,12 +57,17 @@ class Champion:
         gold = frame.build(raw)
         return self._scored(features_records(gold[self.features]), gold)
 
-    def score_records(self, records: Sequence[Mapping[str, Any]]) -> Scored:
+    def score_records(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        numbers: Mapping[str, np.ndarray] | None = None,
+    ) -> Scored:
         """The same for raw records (dicts keyed by published names), without pandas frames.
 
         Fast-path scorers read the gold columns directly; others get the DataFrame.
+        `numbers`: the records' numeric columns already parsed by validation, if they were.
         """
-        gold = GoldColumns.of(records, APPLICATION_COLUMNS)
+        gold = GoldColumns.of(records, APPLICATION_COLUMNS, numbers)
         fast = getattr(self.scorer, "fast", None)
         processed = gold.records(self.features)
         if callable(fast) and fast() is not None:

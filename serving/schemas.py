@@ -8,8 +8,10 @@ a number outside its published range rejects the application (422 naming the fie
 from __future__ import annotations
 
 import operator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
+import numpy as np
 from pydantic import (
     AfterValidator,
     AliasChoices,
@@ -126,11 +128,19 @@ def _plain_values(item: Any) -> tuple[Any, ...] | None:
     return None
 
 
-def _columns_in_range(columns: list[tuple[Any, ...]]) -> bool:
-    """True when every number (as the feature definition parses it) is within its range."""
-    return not any(
-        rule.outside(frame.parse_numbers(columns[index])).any() for index, rule in _NUMBER_RULES
-    )
+def _numbers_in_range(columns: list[tuple[Any, ...]]) -> dict[str, np.ndarray] | None:
+    """The numeric columns as the feature definition parses them, or None if any is out of range.
+
+    Scoring reuses them (`frame.parse_number_columns` gives the same arrays), so a batch's
+    numbers are parsed once.
+    """
+    numbers: dict[str, np.ndarray] = {}
+    for index, rule in _NUMBER_RULES:
+        values = frame.parse_numbers(columns[index])
+        if rule.outside(values).any():
+            return None
+        numbers[rule.source] = values
+    return numbers
 
 
 def _row_in_range(row: tuple[Any, ...]) -> bool:
@@ -138,19 +148,31 @@ def _row_in_range(row: tuple[Any, ...]) -> bool:
     return not any(rule.outside(frame.parse_number(row[index])) for index, rule in _NUMBER_RULES)
 
 
-def validate_applications(items: list[Any]) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Validated:
+    """Valid applications as raw records, with their numeric columns when already parsed."""
+
+    records: list[dict[str, Any]]
+    numbers: dict[str, np.ndarray] | None = None  # frame.parse_number_columns of the records
+
+
+def validate_batch(items: list[Any]) -> Validated:
     """Raw records (published names, values as sent) of valid applications.
 
     Raises pydantic's ValidationError, naming every invalid field, when any is invalid.
     """
     rows = [_plain_values(item) for item in items]
-    if (
-        rows
-        and all(row is not None for row in rows)
-        and _columns_in_range(list(zip(*rows, strict=True)))
-    ):
-        return [dict(zip(_NAMES, row, strict=True)) for row in rows]  # type: ignore[arg-type]
-    return APPLICATIONS.dump_python(APPLICATIONS.validate_python(items), by_alias=True)
+    if rows and all(row is not None for row in rows):
+        numbers = _numbers_in_range(list(zip(*rows, strict=True)))
+        if numbers is not None:
+            records = [dict(zip(_NAMES, row, strict=True)) for row in rows]  # type: ignore[arg-type]
+            return Validated(records, numbers)
+    return Validated(APPLICATIONS.dump_python(APPLICATIONS.validate_python(items), by_alias=True))
+
+
+def validate_applications(items: list[Any]) -> list[dict[str, Any]]:
+    """`validate_batch`'s records."""
+    return validate_batch(items).records
 
 
 def validate_application(body: Any) -> dict[str, Any]:

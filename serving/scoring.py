@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from serving import metrics
 from serving.features import features_records
 from serving.model_loader import Champion, ModelLoader
@@ -40,6 +42,7 @@ class Job:
     request_id: str
     started: float
     clean: bool = False  # values known to be JSON-safe already (orjson parsed the body)
+    numbers: dict[str, np.ndarray] | None = None  # numeric columns parsed by validation
     future: Future[list[dict[str, Any]]] = field(default_factory=Future)
 
 
@@ -87,6 +90,16 @@ def reason_method(scorer: Any) -> str:
 _features_records = features_records  # moved to serving.features
 
 
+def _joined_numbers(jobs: list[Job]) -> dict[str, np.ndarray] | None:
+    """The batch's parsed numeric columns if every job brought its own (else scoring parses)."""
+    if any(j.numbers is None for j in jobs):
+        return None
+    if len(jobs) == 1:
+        return jobs[0].numbers
+    names = jobs[0].numbers.keys()  # type: ignore[union-attr]
+    return {name: np.concatenate([j.numbers[name] for j in jobs]) for name in names}  # type: ignore[index]
+
+
 class BatchScorer:
     """One thread per process that scores and records queued jobs together."""
 
@@ -99,10 +112,15 @@ class BatchScorer:
         self._thread.start()
 
     def submit(
-        self, records: list[dict[str, Any]], request_id: str, started: float, clean: bool = False
+        self,
+        records: list[dict[str, Any]],
+        request_id: str,
+        started: float,
+        clean: bool = False,
+        numbers: dict[str, np.ndarray] | None = None,
     ) -> Job:
         """Queue one request's applications; wait on the returned job's future."""
-        job = Job(records, request_id, started, clean)
+        job = Job(records, request_id, started, clean, numbers)
         self._queue.put(job)
         return job
 
@@ -165,7 +183,7 @@ class BatchScorer:
     ) -> tuple[list[list[dict[str, Any]]], list[dict[str, Any]]]:
         """Responses per job and rows to insert for a batch of jobs."""
         records = [r for j in jobs for r in j.records]
-        scored = champion.score_records(records)
+        scored = champion.score_records(records, _joined_numbers(jobs))
         processed = scored.processed
         method = reason_method(champion.scorer)
         now = datetime.now(UTC)

@@ -159,11 +159,25 @@ def _column(raw: pd.DataFrame, name: str) -> list[Any]:
     return [None] * len(raw)
 
 
-def _silver_columns(raw: pd.DataFrame) -> dict[str, Any]:
-    """Silver columns for raw applications as arrays (float64) and lists (categories)."""
+def parse_number_columns(raw: pd.DataFrame) -> dict[str, np.ndarray]:
+    """`parse_numbers` of every numeric source column, keyed by its published name."""
+    return {rule.source: parse_numbers(_column(raw, rule.source)) for rule in spec.NUMBERS}
+
+
+def _silver_columns(
+    raw: pd.DataFrame, numbers: Mapping[str, np.ndarray] | None = None
+) -> dict[str, Any]:
+    """Silver columns for raw applications as arrays (float64) and lists (categories).
+
+    `numbers`: the numeric source columns already parsed (`parse_number_columns` of the same
+    rows), so a caller that had to parse them anyway does not pay twice.
+    """
     out: dict[str, Any] = {}
     for rule in spec.NUMBERS:
-        values = parse_numbers(_column(raw, rule.source))
+        if numbers is None:
+            values = parse_numbers(_column(raw, rule.source))
+        else:
+            values = numbers[rule.source]
         if rule.sentinel is not None:
             is_sentinel = values == rule.sentinel
             out[rule.sentinel_flag] = is_sentinel.astype("float64")  # type: ignore[index]

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from serving.app import runtime
 from serving.blueprints.common import authenticate, json_body, json_response, score
 from serving.errors import ApiError, validation_details
-from serving.schemas import validate_application, validate_applications
+from serving.schemas import validate_application, validate_batch
 
 bp = Blueprint("predictions", __name__, url_prefix="/v1/predictions")
 bp.before_request(authenticate)
@@ -47,10 +47,10 @@ def predict_batch() -> Response:
     if len(items) > limit:
         raise _invalid([{"field": "applications", "message": f"at most {limit} applications"}])
     try:  # one call for the list: every invalid field of every application, in order
-        records = validate_applications(items)
+        valid = validate_batch(items)
     except ValidationError as exc:
         raise _invalid(validation_details(exc, ("applications",))) from None
-    answers = score(records)
+    answers = score(valid.records, valid.numbers)
     first = answers[0]
     return json_response({
         "model_name": first["model_name"], "model_version": first["model_version"],

@@ -68,6 +68,10 @@ def test_fast_path_is_bit_identical_to_the_pipeline(scorers, junk_gold, family):
     out = scorer.predict(junk_gold)
     assert np.array_equal(out["pd"].to_numpy(), pd_)
     assert np.array_equal(out["class"].to_numpy(), (pd_ >= scorer.threshold).astype("int64"))
+    if family == pipelines.LIGHTGBM:  # predict() read these from the leaves, not the booster
+        fast = scorer.fast()
+        assert fast.leaf_scores is not None
+        assert np.array_equal(fast.leaf_scores(fast.leaves(got)), raw)
 
 
 @pytest.mark.parametrize("family", pipelines.FAMILIES)

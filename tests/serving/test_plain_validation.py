@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from loanops.features import spec
+from loanops.features import frame, spec
 from loanops.schema import APPLICATION_COLUMNS, raw_name
 from ml.packaging import EXAMPLE_RECORDS
 from serving import schemas
+from serving.features import GoldColumns
 
 _RANGES = {rule.source: (rule.low, rule.high) for rule in spec.NUMBERS}
 _SCALARS = st.one_of(
@@ -72,9 +75,15 @@ def test_shortcut_agrees_with_pydantic(items: list[Any]) -> None:
             schemas.validate_applications(items)
         assert _errors(caught.value) == _errors(exc)
         return
-    assert _typed(schemas.validate_applications(items)) == _typed(expected)
+    valid = schemas.validate_batch(items)
+    assert _typed(valid.records) == _typed(expected)
     for item, record in zip(items, expected, strict=True):
         assert _typed([schemas.validate_application(item)]) == _typed([record])
+    if valid.numbers is not None:  # the shortcut's parsed numbers are what scoring would parse
+        parsed = frame.parse_number_columns(pd.DataFrame.from_records(valid.records))
+        assert valid.numbers.keys() == parsed.keys()
+        for name, values in parsed.items():
+            assert valid.numbers[name].tobytes() == values.tobytes(), name
 
 
 def test_plain_batches_skip_pydantic(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -102,3 +111,17 @@ def test_out_of_range_and_wrong_types_are_reported_by_pydantic() -> None:
     assert {(1, "Age_Days"), (2, "Car_Owned"), (2, "Client_Income")} <= where
     low, high = _RANGES["Age_Days"]
     assert low <= 13957 <= high
+
+
+def test_scoring_reuses_the_parsed_numbers_and_gets_the_same_features() -> None:
+    items = [dict(EXAMPLE_RECORDS[i % 2], ID=12_100_001 + i) for i in range(20)]
+    items[5]["Client_Income"], items[6]["Credit_Amount"] = "$", " 1234.5 "  # junk and spaces
+    valid = schemas.validate_batch(items)
+    assert valid.numbers is not None
+    reused = GoldColumns.of(valid.records, APPLICATION_COLUMNS, valid.numbers)
+    parsed = GoldColumns.of(valid.records, APPLICATION_COLUMNS)
+    assert reused.columns.keys() == parsed.columns.keys()
+    for name, values in parsed.columns.items():
+        assert repr(list(reused.columns[name])) == repr(list(values)), name
+    assert math.isnan(reused.columns["client_income"][5])
+    assert reused.columns["credit_amount"][6] == 1234.5
