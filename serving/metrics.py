@@ -58,7 +58,8 @@ def observe_many(histogram: Histogram, values: np.ndarray) -> None:
     bounds = getattr(histogram, "_upper_bounds", None)
     buckets = getattr(histogram, "_buckets", None)
     total = getattr(histogram, "_sum", None)
-    if bounds is None or buckets is None or total is None or len(bounds) != len(buckets):
+    internals = bounds is not None and buckets is not None and total is not None
+    if not internals or len(bounds) != len(buckets) or len(values) < 16:  # few: as cheap
         for value in values.tolist():
             histogram.observe(value)
         return
