@@ -41,10 +41,11 @@ test: install lint
 	$(BIN)/pytest
 
 # Re-resolve the pins (needs the package index); commit the changed lock files.
+# Compiled from requirements/, as the lock files' headers say (their "via" comments name .in files).
 lock:
 	$(PYTHON) -m venv /tmp/loanops-uv && /tmp/loanops-uv/bin/pip install --quiet uv==$(UV_VERSION)
-	/tmp/loanops-uv/bin/uv pip compile requirements/main.in -o requirements/lock.txt --python-version 3.11
-	/tmp/loanops-uv/bin/uv pip compile requirements/dev.in -o requirements/dev-lock.txt --python-version 3.11
+	cd requirements && /tmp/loanops-uv/bin/uv pip compile main.in -o lock.txt --python-version 3.11
+	cd requirements && /tmp/loanops-uv/bin/uv pip compile dev.in -o dev-lock.txt --python-version 3.11
 	cd requirements && /tmp/loanops-uv/bin/uv pip compile serving.in -o serving-lock.txt --python-version 3.11 --generate-hashes
 
 clean:
