@@ -14,7 +14,6 @@ import math
 import queue
 import threading
 import time
-import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from serving import metrics
 from serving.features import features_records
 from serving.model_loader import Champion, ModelLoader
 from serving.store import PredictionStore, StoreUnavailableError
+from serving.store.keys import time_ordered_ids
 
 log = logging.getLogger("serving.scoring")
 
@@ -191,12 +191,13 @@ class BatchScorer:
         done = time.perf_counter()
         answers: list[list[dict[str, Any]]] = []
         rows: list[dict[str, Any]] = []
+        ids = time_ordered_ids(len(records))  # the key index grows at its end, not everywhere
         i = 0
         for j in jobs:
             latency = round((done - j.started) * 1000, 3)
             answer = []
             for record in j.records:
-                prediction_id = uuid.uuid4()
+                prediction_id = ids[i]
                 probability = float(scored.probability[i])
                 cls = int(scored.predicted_class[i])
                 client_id = _client_id(record)
