@@ -5,7 +5,8 @@ champion and worker count (WEB_CONCURRENCY, default 2); the load generator is wr
     .venv/bin/python benchmarks/bench_api.py --make-champion # train a small one first
 
 Prints requests/s and p50/p99 latency at 1, 8 and 32 connections for single applications and
-applications/s for batches of 1,000.
+applications/s for batches of 1,000: the medians of --repeats runs (3 of 5 s by default), taken
+in rounds that visit every test on each server in turn, then every run's figures.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import platform
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -112,7 +114,8 @@ def make_champion(root: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of one run")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per test (medians shown)")
     parser.add_argument("--connections", default="1,8,32")
     parser.add_argument("--make-champion", action="store_true")
     parser.add_argument("--servers", default="loanops,mlflow", help="which servers to measure")
@@ -164,23 +167,39 @@ def main() -> None:
         )
         print(f"date: {datetime.now(UTC).isoformat(timespec='seconds')}")
         print(f"machine: {platform.node()} {platform.platform()} {os.cpu_count()} cpus ({cpu})")
-        print(f"workers: {workers} (WEB_CONCURRENCY); {args.seconds:.0f} s per measurement")
+        print(f"workers: {workers} (WEB_CONCURRENCY); {args.seconds:g} s per run")
         for name, command in commands.items():
             print(f"{name}: {' '.join(command)}")
+        print(f"repeats: {args.repeats} rounds; in each, every test on each server in turn "
+              "(medians below, every run after them)")  # fmt: skip
+        tests: list[tuple[str, int, bool]] = []
+        if not args.skip_single:
+            tests += [(f"single x{c}", int(c), False) for c in args.connections.split(",")]
+        if not args.skip_batch:
+            tests.append((f"batch1000 x{workers}", workers, True))
+        for name, (port, path, body, headers, _, _) in targets.items():
+            if name in commands:
+                load(port, path, body, headers, 2, 2.0)  # warm up every worker
+        # Rounds interleave the servers, so a noisy minute on a shared machine hits both alike.
+        runs: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+        for _ in range(args.repeats):
+            for name, (port, path, body, headers, bpath, bbody) in targets.items():
+                if name not in commands:
+                    continue
+                for test, conns, batch in tests:
+                    where, data = (bpath, bbody) if batch else (path, body)
+                    figures = load(port, where, data, headers, conns, args.seconds)
+                    runs.setdefault((name, test), []).append(figures)
         print(f"\n{'server':8} {'test':>14} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'apps/s':>9}")
-        for name, (port, path, body, headers, bpath, bbody) in targets.items():
-            if name not in commands:
-                continue
-            load(port, path, body, headers, 2, 2.0)  # warm up every worker
-            for conns in [] if args.skip_single else [int(c) for c in args.connections.split(",")]:
-                rps, p50, p99 = load(port, path, body, headers, conns, args.seconds)
-                print(f"{name:8} {'single x' + str(conns):>14} {rps:9.0f} {p50:8.1f} {p99:8.1f}"
-                      f" {rps:9.0f}", flush=True)  # fmt: skip
-            if args.skip_batch:
-                continue
-            rps, p50, p99 = load(port, bpath, bbody, headers, workers, args.seconds)
-            print(f"{name:8} {'batch1000 x' + str(workers):>14} {rps:9.1f} {p50:8.1f} {p99:8.1f}"
-                  f" {rps * 1000:9.0f}", flush=True)  # fmt: skip
+        for (name, test), measured in runs.items():
+            rps, p50, p99 = (statistics.median(column) for column in zip(*measured, strict=True))
+            apps = rps * 1000 if test.startswith("batch") else rps
+            shown = f"{rps:9.1f}" if test.startswith("batch") else f"{rps:9.0f}"
+            print(f"{name:8} {test:>14} {shown} {p50:8.1f} {p99:8.1f} {apps:9.0f}")
+        print("\nevery run (req/s, p50 ms, p99 ms):")
+        for (name, test), measured in runs.items():
+            listed = "; ".join(f"{r:.1f}, {a:.1f}, {b:.1f}" for r, a, b in measured)
+            print(f"  {name} {test}: {listed}")
     finally:
         for proc in procs.values():
             proc.terminate()

@@ -89,8 +89,8 @@ SECTIONS = [
             ["--rows", "121856"], ["--rows", "6000", "--budget-seconds", "12", "--max-trials", "2"],
             2400),
     Section("api", "Scoring API vs `mlflow models serve`", "bench_api.py",
-            ["--seconds", "10", "--connections", "1,8,32"],
-            ["--seconds", "2", "--connections", "1,8,32"], 1800),
+            ["--seconds", "5", "--repeats", "3", "--connections", "1,8,32"],
+            ["--seconds", "2", "--repeats", "1", "--connections", "1,8,32"], 1800),
 ]  # fmt: skip
 BY_NAME = {s.name: s for s in SECTIONS}
 
