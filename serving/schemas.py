@@ -144,7 +144,7 @@ def _numbers_in_range(columns: list[tuple[Any, ...]]) -> dict[str, np.ndarray] |
 
 
 def _row_in_range(row: tuple[Any, ...]) -> bool:
-    """`_columns_in_range` for one application (numpy's per-call overhead dominates there)."""
+    """`_numbers_in_range` for one application (numpy's per-call overhead dominates there)."""
     return not any(rule.outside(frame.parse_number(row[index])) for index, rule in _NUMBER_RULES)
 
 
@@ -168,11 +168,6 @@ def validate_batch(items: list[Any]) -> Validated:
             records = [dict(zip(_NAMES, row, strict=True)) for row in rows]  # type: ignore[arg-type]
             return Validated(records, numbers)
     return Validated(APPLICATIONS.dump_python(APPLICATIONS.validate_python(items), by_alias=True))
-
-
-def validate_applications(items: list[Any]) -> list[dict[str, Any]]:
-    """`validate_batch`'s records."""
-    return validate_batch(items).records
 
 
 def validate_application(body: Any) -> dict[str, Any]:

@@ -172,12 +172,11 @@ def _silver_columns(
     `numbers`: the numeric source columns already parsed (`parse_number_columns` of the same
     rows), so a caller that had to parse them anyway does not pay twice.
     """
+    if numbers is None:
+        numbers = parse_number_columns(raw)
     out: dict[str, Any] = {}
     for rule in spec.NUMBERS:
-        if numbers is None:
-            values = parse_numbers(_column(raw, rule.source))
-        else:
-            values = numbers[rule.source]
+        values = numbers[rule.source]
         if rule.sentinel is not None:
             is_sentinel = values == rule.sentinel
             out[rule.sentinel_flag] = is_sentinel.astype("float64")  # type: ignore[index]
@@ -202,9 +201,9 @@ def rejection_reasons(raw: pd.DataFrame, require_id: bool = True) -> list[str | 
         for i, value in enumerate(_column(raw, "ID")):
             if parse_id(value) is None:
                 reasons[i] = ID_REJECTION
+    numbers = parse_number_columns(raw)
     for rule in spec.NUMBERS:
-        numbers = parse_numbers(_column(raw, rule.source))
-        for i in np.flatnonzero(rule.outside(numbers)).tolist():
+        for i in np.flatnonzero(rule.outside(numbers[rule.source])).tolist():
             if reasons[i] is None:
                 reasons[i] = rule.range_message
     return reasons

@@ -72,7 +72,7 @@ def test_shortcut_agrees_with_pydantic(items: list[Any]) -> None:
         expected = _pydantic(items)
     except ValidationError as exc:
         with pytest.raises(ValidationError) as caught:
-            schemas.validate_applications(items)
+            schemas.validate_batch(items)
         assert _errors(caught.value) == _errors(exc)
         return
     valid = schemas.validate_batch(items)
@@ -96,7 +96,7 @@ def test_plain_batches_skip_pydantic(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("pydantic was called for a plain batch")
 
     monkeypatch.setattr(schemas, "APPLICATIONS", refuse)
-    assert _typed(schemas.validate_applications(items)) == _typed(expected)
+    assert _typed(schemas.validate_batch(items).records) == _typed(expected)
     assert expected[4]["Client_Income"] is None
 
 
@@ -106,7 +106,7 @@ def test_out_of_range_and_wrong_types_are_reported_by_pydantic() -> None:
     items[2]["Car_Owned"] = [1]  # not a scalar
     items[2]["Client_Income"] = True  # bool is not a number here
     with pytest.raises(ValidationError) as caught:
-        schemas.validate_applications(items)
+        schemas.validate_batch(items)
     where = {tuple(error["loc"][:2]) for error in caught.value.errors()}
     assert {(1, "Age_Days"), (2, "Car_Owned"), (2, "Client_Income")} <= where
     low, high = _RANGES["Age_Days"]
