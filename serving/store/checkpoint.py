@@ -3,18 +3,20 @@
 SQLite's automatic checkpoint runs inside the COMMIT that pushes the WAL past 1,000 pages: it
 copies the WAL into the database and fsyncs both, about half of a 1,000-row insert. The writer
 connections raise that threshold to a backstop (engine.py) and this thread, woken once commits
-have written about 4 MB, runs a PASSIVE checkpoint instead: it never blocks writers or
-readers, and once it has copied everything the next writer starts the WAL again from the top,
-so the file stays about 4 MB (or one large batch) long.
+have written about 4 MB, runs a PASSIVE checkpoint instead, beside the writers and readers,
+then a second PASSIVE pass with the writers held for what they added meanwhile (3.6 ms median,
+13 ms at most, at 8 connections). Once it has copied everything the next writer starts the WAL
+again from the top, so the file stays about 4 MB (or one large batch) long; without the second
+pass busy writers kept it from ever being all copied, and it grew to `limit_bytes`.
 
 Durability is unchanged: with synchronous=NORMAL a commit was never fsynced, only written to
 the WAL, which survives a process crash either way; a checkpoint still fsyncs the WAL before
 copying and the database after (about as often as before, or after IDLE_SECONDS of quiet), and
 an interrupted one is simply redone.
 
-If the WAL file still grows past `limit_bytes` (a long reader pinning old pages, or writers that
-never pause), the thread takes the store's write lock and runs a TRUNCATE checkpoint, which waits
-up to TRUNCATE_WAIT_MS for readers and empties the file; if readers hold on it tries again later.
+If the WAL file still grows past `limit_bytes` (a long reader pinning old pages), the thread
+takes the store's write lock and runs a TRUNCATE checkpoint, which waits up to TRUNCATE_WAIT_MS
+for readers and empties the file; if readers hold on it tries again later.
 """
 
 from __future__ import annotations
@@ -129,9 +131,20 @@ class WalCheckpointer:
         return conn
 
     def checkpoint(self) -> tuple[int, int, int]:
-        """One PASSIVE checkpoint, TRUNCATE if the WAL passed the limit: (busy, frames, copied)."""
+        """PASSIVE checkpoints, TRUNCATE if the WAL passed the limit: (busy, frames, copied).
+
+        The first copies the bulk beside the writers. Writers commit meanwhile, so it never
+        copies the whole WAL, and SQLite only starts the WAL again from the top when a writer
+        finds all of it copied: under steady load the file grew to the limit and the TRUNCATE
+        then held every writer for 30-120 ms (measured at 8 connections). The second pass,
+        with the writers held, copies only what they added during the first (a few pages, a
+        millisecond or two), so the next commit starts the WAL again and it stays small.
+        """
         with contextlib.closing(self._connect()) as conn:
             result = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if not result[0]:  # not busy: copy what the writers added meanwhile
+                with self.write_lock():
+                    result = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             if self.wal_bytes() > self.limit_bytes and time.monotonic() >= self._truncate_after:
                 result = self._truncate(conn)
         return tuple(result)

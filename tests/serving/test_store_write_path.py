@@ -178,6 +178,32 @@ def test_background_checkpoint_keeps_wal_bounded_and_rows_readable(data_dir):
     assert not checkpointer._thread
 
 
+def test_wal_starts_over_while_writers_keep_committing(data_dir):
+    # A checkpoint beside busy writers never finds the whole WAL copied, so SQLite would not
+    # start it over: it grew to the limit and a TRUNCATE held the writers (30-120 ms). The
+    # checkpointer's second pass, writers held, copies the rest, and the next commit restarts.
+    store = PredictionStore(_sqlite_url(data_dir, "p.db"))
+    checkpointer = store.checkpointer
+    batch = rows(2)
+    sizes, commits = [], 0
+    try:
+        deadline = time.monotonic() + 60
+        while checkpointer.runs < 8 and time.monotonic() < deadline:
+            for row in batch:  # small commits, one after another, while the thread works
+                row["prediction_id"] = uuid.uuid4()
+            store.insert_many(batch)
+            commits += 1
+            if commits % 50 == 0:
+                sizes.append(checkpointer.wal_bytes())
+        assert checkpointer.runs >= 8, "the checkpoint thread did not keep up"
+        assert store.count() == 2 * commits
+    finally:
+        store.dispose()
+    written = commits * 64 * 1024  # each small commit rewrites ~4 pages of 16 KiB
+    assert written > 4 * max(sizes), (commits, sizes)  # the WAL was reused, not just grown
+    assert max(sizes[len(sizes) // 2 :]) <= 2 * max(sizes[: len(sizes) // 2]), sizes
+
+
 def test_small_commits_do_not_wake_the_checkpointer_each_time(data_dir):
     store = PredictionStore(_sqlite_url(data_dir, "p.db"))
     try:
