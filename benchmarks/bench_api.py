@@ -6,7 +6,9 @@ champion and worker count (WEB_CONCURRENCY, default 2); the load generator is wr
 
 Prints requests/s and p50/p99 latency at 1, 8 and 32 connections for single applications and
 applications/s for batches of 1,000: the medians of --repeats runs (3 of 5 s by default), taken
-in rounds that visit every test on each server in turn, then every run's figures.
+in rounds that visit every test on each server in turn, then every run's figures. A third
+server, `flaskecho` (benchmarks/echo_app.py: an empty Flask handler under the API's own
+gunicorn settings), takes the single-application tests: the latency floor of the stack.
 """
 
 from __future__ import annotations
@@ -118,7 +120,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs per test (medians shown)")
     parser.add_argument("--connections", default="1,8,32")
     parser.add_argument("--make-champion", action="store_true")
-    parser.add_argument("--servers", default="loanops,mlflow", help="which servers to measure")
+    parser.add_argument(
+        "--servers", default="loanops,mlflow,flaskecho", help="which servers to measure"
+    )
     parser.add_argument("--skip-single", action="store_true", help="batches of 1,000 only")
     parser.add_argument("--skip-batch", action="store_true", help="single applications only")
     args = parser.parse_args()
@@ -132,22 +136,31 @@ def main() -> None:
         "MLFLOW_TRACKING_URI": tracking, "LOANOPS_API_KEYS": KEY, "WEB_CONCURRENCY": str(workers),
         "LOANOPS_DATA_DIR": str(root / "data"), "PATH": f"{BIN}:{os.environ['PATH']}",
     }  # fmt: skip
-    ours, theirs = free_port(), free_port()
+    ours, theirs, floor = free_port(), free_port(), free_port()
     commands = {
         "loanops": [str(BIN / "loanops"), "serve", "--port", str(ours)],
         "mlflow": [str(BIN / "mlflow"), "models", "serve", "-m", "models:/loan-default@champion",
                    "--env-manager", "local", "-h", "127.0.0.1", "-p", str(theirs),
                    "-w", str(workers)],
+        "flaskecho": [str(BIN / "python"), "-m", "gunicorn", "-c",
+                      str(REPO / "serving" / "gunicorn_conf.py"), "--pythonpath",
+                      str(REPO / "benchmarks"), "echo_app:app"],
     }  # fmt: skip
     commands = {n: c for n, c in commands.items() if n in args.servers.split(",")}
     logs = {name: (root / f"{name}.log").open("wb") for name in commands}
-    procs = {n: subprocess.Popen(c, env=env, cwd=REPO, stdout=logs[n], stderr=subprocess.STDOUT)
+    # its own data folder: gunicorn_conf.py's master empties the metrics folder and migrates a store
+    echo_env = env | {"PORT": str(floor), "LOANOPS_DATA_DIR": str(root / "echo-data")}
+    envs = {n: echo_env if n == "flaskecho" else env for n in commands}
+    procs = {n: subprocess.Popen(c, env=envs[n], cwd=REPO, stdout=logs[n],
+                                 stderr=subprocess.STDOUT)
              for n, c in commands.items()}  # fmt: skip
     try:
         if "loanops" in commands:
             wait_http(ours, "/readyz")
         if "mlflow" in commands:
             wait_http(theirs, "/ping")
+        if "flaskecho" in commands:
+            wait_http(floor, "/healthz")
         one, batch = applications(1), applications(1000)
         auth = {"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"}
         plain = {"Content-Type": "application/json"}
@@ -156,6 +169,7 @@ def main() -> None:
                         "/v1/predictions/batch", json.dumps({"applications": batch}).encode()),
             "mlflow": (theirs, "/invocations", json.dumps({"dataframe_records": one}).encode(),
                        plain, "/invocations", json.dumps({"dataframe_records": batch}).encode()),
+            "flaskecho": (floor, "/v1/predictions", json.dumps(one[0]).encode(), auth, None, None),
         }  # fmt: skip
         cpu = next(
             (
@@ -191,6 +205,8 @@ def main() -> None:
                 if name not in commands:
                     continue
                 for test, conns, batch in tests:
+                    if batch and bpath is None:  # the floor server takes single requests only
+                        continue
                     where, data = (bpath, bbody) if batch else (path, body)
                     figures = load(port, where, data, headers, conns, args.seconds)
                     runs.setdefault((name, test), []).append(figures)
