@@ -3,11 +3,12 @@
 SQLite's automatic checkpoint runs inside the COMMIT that pushes the WAL past 1,000 pages: it
 copies the WAL into the database and fsyncs both, about half of a 1,000-row insert. The writer
 connections raise that threshold to a backstop (engine.py) and this thread, woken once commits
-have written about 4 MB, runs a PASSIVE checkpoint instead, beside the writers and readers,
-then a second PASSIVE pass with the writers held for what they added meanwhile (3.6 ms median,
-13 ms at most, at 8 connections). Once it has copied everything the next writer starts the WAL
-again from the top, so the file stays about 4 MB (or one large batch) long; without the second
-pass busy writers kept it from ever being all copied, and it grew to `limit_bytes`.
+have written about 4 MB, runs a PASSIVE checkpoint instead, beside the writers and readers;
+once the WAL holds RESTART_BYTES, a second PASSIVE pass with the writers held copies what they
+added meanwhile (3.6 ms median, 13 ms at most, at 8 connections). Once it has copied
+everything the next writer starts the WAL again from the top, so the file stays about
+RESTART_BYTES (or one large batch) long; without the second pass busy writers kept it from
+ever being all copied, and it grew to `limit_bytes`.
 
 Durability is unchanged: with synchronous=NORMAL a commit was never fsynced, only written to
 the WAL, which survives a process crash either way; a checkpoint still fsyncs the WAL before
@@ -36,6 +37,7 @@ log = logging.getLogger("serving.store")
 
 WAL_LIMIT_BYTES = 64 * 1024 * 1024
 CHECKPOINT_BYTES = 4_000_000  # about SQLite's own default threshold (1,000 pages of 4 KiB)
+RESTART_BYTES = 4 * CHECKPOINT_BYTES  # a WAL this long is copied with the writers held, then reused
 ROW_BYTES = 4096  # WAL bytes a stored row adds, about (its ~3.5 KB and its index entries)
 COMMIT_BYTES = 64 * 1024  # and a commit: the table page and three index leaves it rewrites
 TRUNCATE_WAIT_MS = 200  # how long a TRUNCATE checkpoint waits for readers, writers held
@@ -54,6 +56,7 @@ class WalCheckpointer:
         busy_timeout_ms: int = 10_000,
         retry_seconds: float = TRUNCATE_RETRY_SECONDS,
         checkpoint_bytes: int = CHECKPOINT_BYTES,
+        restart_bytes: int = RESTART_BYTES,
     ) -> None:
         self.path = path
         self.wal = f"{path}-wal"
@@ -68,6 +71,7 @@ class WalCheckpointer:
         self._thread: threading.Thread | None = None
         self._pid = 0
         self.checkpoint_bytes = checkpoint_bytes
+        self.restart_bytes = restart_bytes
         self._pending_bytes = 0
         self.wakes = 0  # times a commit woke the thread
         self.runs = 0  # checkpoints the thread has finished (tests wait on it)
@@ -133,16 +137,19 @@ class WalCheckpointer:
     def checkpoint(self) -> tuple[int, int, int]:
         """PASSIVE checkpoints, TRUNCATE if the WAL passed the limit: (busy, frames, copied).
 
-        The first copies the bulk beside the writers. Writers commit meanwhile, so it never
-        copies the whole WAL, and SQLite only starts the WAL again from the top when a writer
-        finds all of it copied: under steady load the file grew to the limit and the TRUNCATE
-        then held every writer for 30-120 ms (measured at 8 connections). The second pass,
-        with the writers held, copies only what they added during the first (a few pages, a
-        millisecond or two), so the next commit starts the WAL again and it stays small.
+        The first copies the bulk beside the writers. Writers commit meanwhile, so under load it
+        never copies the whole WAL, and SQLite only starts the WAL again from the top when a
+        writer finds all of it copied: the file grew to the limit and the TRUNCATE then held
+        every writer for 30-120 ms (measured at 8 connections). So once the WAL holds
+        `restart_bytes`, a second pass with the writers held copies what they added during the
+        first (3.6 ms median at 8 connections), and the next commit starts the WAL over. Below
+        that the writers are never held: a stream of 1,000-row batches, which add a WAL's
+        worth during one pass, pays for it once per `restart_bytes`, not per checkpoint.
         """
         with contextlib.closing(self._connect()) as conn:
             result = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            if not result[0]:  # not busy: copy what the writers added meanwhile
+            page = conn.execute("PRAGMA page_size").fetchone()[0]
+            if not result[0] and result[1] * page >= self.restart_bytes:
                 with self.write_lock():
                     result = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             if self.wal_bytes() > self.limit_bytes and time.monotonic() >= self._truncate_after:
