@@ -615,6 +615,13 @@ def section_markdown(section: Section, result: Result | None) -> str:
     return "\n".join(parts)
 
 
+API_SERVER_LABELS = {
+    "loanops": "loanops (every decision recorded)",
+    "mlflow": "`mlflow models serve`",
+    "flaskecho": "empty Flask handler, same gunicorn (the floor)",
+}
+
+
 def parsed_table(name: str, result: Result) -> str:
     """The section's figures as a markdown table (from the parse, so the summary agrees)."""
     p = result.parsed
@@ -664,17 +671,7 @@ def parsed_table(name: str, result: Result) -> str:
             for test, v in tests.items():
                 peer = mlflow_rows.get(test, {}).get("rps") if server == "loanops" else None
                 ratio = fmt(_div(v["rps"], peer), 1, "×") if peer else "—"
-                label = (
-                    "loanops (every decision recorded)"
-                    if server == "loanops"
-                    else (
-                        "`mlflow models serve`"
-                        if server == "mlflow"
-                        else "empty Flask handler, same gunicorn (the floor)"
-                        if server == "flaskecho"
-                        else server
-                    )
-                )
+                label = API_SERVER_LABELS.get(server, server)
                 out.append((label, test, f"{v['rps']:,.1f}", f"{v['p50']:.1f}", f"{v['p99']:.1f}",
                             f"{v['apps']:,.0f}", ratio))  # fmt: skip
         return markdown_table(
