@@ -34,11 +34,20 @@ class PredictionStore:
         file = parsed.database if parsed.get_backend_name() == "sqlite" else None
         self._lock_path = f"{file}.write-lock" if file and file != ":memory:" else None
         self._local = threading.Lock()
-        self.checkpointer = WalCheckpointer(file, self._writer) if self._lock_path else None
+        self._open = threading.Event()  # cleared while the checkpointer waits for the writers
+        self._open.set()
+        self.checkpointer = WalCheckpointer(file, self._held) if self._lock_path else None
 
     @contextlib.contextmanager
     def _writer(self) -> Iterator[None]:
-        """One SQLite writer at a time across worker processes, woken as soon as it is free.
+        """One SQLite writer at a time across worker processes, behind a waiting checkpointer."""
+        self._open.wait()
+        with self._writer_lock():
+            yield
+
+    @contextlib.contextmanager
+    def _writer_lock(self) -> Iterator[None]:
+        """The process's lock, then a flock on the file: woken as soon as the writer is free.
 
         SQLite itself makes a second writer poll (its busy handler sleeps 1, 2, 5, 10, ... ms),
         which shows up as tail latency with several gunicorn workers; a blocking flock hands
@@ -54,6 +63,21 @@ class PredictionStore:
                 yield
             finally:
                 os.close(fd)  # releases the flock
+
+    @contextlib.contextmanager
+    def _held(self) -> Iterator[None]:
+        """The writer lock for the checkpointer, ahead of this process's next writers.
+
+        threading.Lock is not fair: a writer that commits in a loop takes it back before a
+        waiting thread wakes, and the checkpointer waited for 100+ commits while the WAL grew
+        (to its 64 MB limit in one CI run). New writers wait on the gate instead.
+        """
+        self._open.clear()
+        try:
+            with self._writer_lock():
+                yield
+        finally:
+            self._open.set()
 
     def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert rows in one transaction, committed when this returns."""

@@ -7,6 +7,7 @@ import contextlib
 import copy
 import os
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -205,6 +206,40 @@ def test_wal_starts_over_while_writers_keep_committing(data_dir):
     # the file never came near the limit: it was started over at about restart_bytes
     assert max(sizes) < WAL_LIMIT_BYTES / 2, sizes
     assert max(sizes) < 2 * checkpointer.restart_bytes, sizes
+
+
+def test_checkpointer_gets_the_writer_lock_ahead_of_a_committing_loop(data_dir):
+    # threading.Lock lets a writer that commits in a loop take it back before a waiting thread
+    # wakes: the checkpointer waited 100+ commits while the WAL grew. New writers now queue
+    # behind it, so at most the commit already past the gate goes first.
+    store = PredictionStore(_sqlite_url(data_dir, "p.db"))
+    store.checkpointer.checkpoint_bytes = 1 << 62  # no background pass: this test takes the lock
+    commits, stop = [0], threading.Event()
+    batch = rows(2)
+
+    def write_loop() -> None:
+        while not stop.is_set():
+            for row in batch:
+                row["prediction_id"] = uuid.uuid4()
+            store.insert_many(batch)
+            commits[0] += 1
+
+    writer = threading.Thread(target=write_loop)
+    writer.start()
+    waited = []
+    try:
+        for _ in range(30):
+            time.sleep(0.005)
+            before = commits[0]
+            with store.checkpointer.write_lock():
+                waited.append(commits[0] - before)
+                time.sleep(0.002)  # the writer queues meanwhile
+    finally:
+        stop.set()
+        writer.join()
+        store.dispose()
+    assert commits[0] > 100, commits  # the loop really was committing throughout
+    assert max(waited) <= 1, waited
 
 
 def test_small_commits_do_not_wake_the_checkpointer_each_time(data_dir):
