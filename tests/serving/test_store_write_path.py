@@ -226,11 +226,13 @@ def test_checkpointer_gets_the_writer_lock_ahead_of_a_committing_loop(data_dir):
 
     writer = threading.Thread(target=write_loop)
     writer.start()
-    waited = []
+    waited, progressed = [], 0
     try:
         for _ in range(30):
-            time.sleep(0.005)
+            after = commits[0]
+            time.sleep(0.01)
             before = commits[0]
+            progressed += before > after  # the loop committed while the lock was free
             with store.checkpointer.write_lock():
                 waited.append(commits[0] - before)
                 time.sleep(0.002)  # the writer queues meanwhile
@@ -238,8 +240,9 @@ def test_checkpointer_gets_the_writer_lock_ahead_of_a_committing_loop(data_dir):
         stop.set()
         writer.join()
         store.dispose()
-    assert commits[0] > 100, commits  # the loop really was committing throughout
-    assert max(waited) <= 1, waited
+    assert progressed >= 15, progressed  # the loop really was committing throughout
+    # the commit in flight, and (when the counter lagged its commit) the one after it
+    assert max(waited) <= 2, waited
 
 
 def test_small_commits_do_not_wake_the_checkpointer_each_time(data_dir):
