@@ -12,8 +12,9 @@ DATA ?= data
 install: $(VENV)/.installed
 
 # Re-run the install whenever a lock file or the package metadata changes.
-$(VENV)/.installed: requirements/lock.txt requirements/dev-lock.txt setup.cfg scripts/install-system-deps.sh
+$(VENV)/.installed: requirements/lock.txt requirements/dev-lock.txt setup.cfg scripts/install-system-deps.sh package-lock.json
 	bash scripts/install-system-deps.sh
+	npm ci --no-audit --no-fund --loglevel=error
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements/lock.txt -r requirements/dev-lock.txt

