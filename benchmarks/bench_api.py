@@ -3,6 +3,11 @@ champion and worker count (WEB_CONCURRENCY, default 2); the load generator is wr
 
     .venv/bin/python benchmarks/bench_api.py                 # the registered champion
     .venv/bin/python benchmarks/bench_api.py --make-champion # train a small one first
+    .venv/bin/python benchmarks/bench_api.py --store-url postgresql+psycopg://u@host:5432/db
+
+`loanops` records every decision in the embedded SQLite store; `loanops_pg` is the same API
+recording into PostgreSQL, the production shape's store (the server at --store-url, else a
+throw-away local one this script starts and stops).
 
 Prints requests/s and p50/p99 latency at 1, 8 and 32 connections for single applications and
 applications/s for batches of 1,000: the medians of --repeats runs (3 of 5 s by default), taken
@@ -121,7 +126,10 @@ def main() -> None:
     parser.add_argument("--connections", default="1,8,32")
     parser.add_argument("--make-champion", action="store_true")
     parser.add_argument(
-        "--servers", default="loanops,mlflow,flaskecho", help="which servers to measure"
+        "--servers", default="loanops,loanops_pg,mlflow,flaskecho", help="which servers to measure"
+    )
+    parser.add_argument(
+        "--store-url", help="loanops_pg's store (SQLAlchemy URL); default: a throw-away PostgreSQL"
     )
     parser.add_argument("--skip-single", action="store_true", help="batches of 1,000 only")
     parser.add_argument("--skip-batch", action="store_true", help="single applications only")
@@ -136,9 +144,19 @@ def main() -> None:
         "MLFLOW_TRACKING_URI": tracking, "LOANOPS_API_KEYS": KEY, "WEB_CONCURRENCY": str(workers),
         "LOANOPS_DATA_DIR": str(root / "data"), "PATH": f"{BIN}:{os.environ['PATH']}",
     }  # fmt: skip
-    ours, theirs, floor = free_port(), free_port(), free_port()
+    ours, ours_pg, theirs, floor = free_port(), free_port(), free_port(), free_port()
+    wanted = args.servers.split(",")
+    postgres = None
+    store_url = args.store_url
+    if "loanops_pg" in wanted and store_url is None:
+        sys.path.insert(0, str(REPO))
+        from tests.postgres_server import start_postgres
+
+        postgres = start_postgres()
+        store_url = f"postgresql+psycopg://postgres@127.0.0.1:{postgres.port}/loanops"
     commands = {
         "loanops": [str(BIN / "loanops"), "serve", "--port", str(ours)],
+        "loanops_pg": [str(BIN / "loanops"), "serve", "--port", str(ours_pg)],
         "mlflow": [str(BIN / "mlflow"), "models", "serve", "-m", "models:/loan-default@champion",
                    "--env-manager", "local", "-h", "127.0.0.1", "-p", str(theirs),
                    "-w", str(workers)],
@@ -146,17 +164,22 @@ def main() -> None:
                       str(REPO / "serving" / "gunicorn_conf.py"), "--pythonpath",
                       str(REPO / "benchmarks"), "echo_app:app"],
     }  # fmt: skip
-    commands = {n: c for n, c in commands.items() if n in args.servers.split(",")}
+    commands = {n: c for n, c in commands.items() if n in wanted}
     logs = {name: (root / f"{name}.log").open("wb") for name in commands}
     # its own data folder: gunicorn_conf.py's master empties the metrics folder and migrates a store
     echo_env = env | {"PORT": str(floor), "LOANOPS_DATA_DIR": str(root / "echo-data")}
-    envs = {n: echo_env if n == "flaskecho" else env for n in commands}
+    # its own data folder too (metrics files), and the server store instead of the SQLite file
+    pg_env = env | {"LOANOPS_PREDICTION_STORE_URL": store_url or "",
+                    "LOANOPS_DATA_DIR": str(root / "pg-data")}  # fmt: skip
+    envs = {n: {"flaskecho": echo_env, "loanops_pg": pg_env}.get(n, env) for n in commands}
     procs = {n: subprocess.Popen(c, env=envs[n], cwd=REPO, stdout=logs[n],
                                  stderr=subprocess.STDOUT)
              for n, c in commands.items()}  # fmt: skip
     try:
         if "loanops" in commands:
             wait_http(ours, "/readyz")
+        if "loanops_pg" in commands:
+            wait_http(ours_pg, "/readyz")
         if "mlflow" in commands:
             wait_http(theirs, "/ping")
         if "flaskecho" in commands:
@@ -167,6 +190,8 @@ def main() -> None:
         targets = {
             "loanops": (ours, "/v1/predictions", json.dumps(one[0]).encode(), auth,
                         "/v1/predictions/batch", json.dumps({"applications": batch}).encode()),
+            "loanops_pg": (ours_pg, "/v1/predictions", json.dumps(one[0]).encode(), auth,
+                           "/v1/predictions/batch", json.dumps({"applications": batch}).encode()),
             "mlflow": (theirs, "/invocations", json.dumps({"dataframe_records": one}).encode(),
                        plain, "/invocations", json.dumps({"dataframe_records": batch}).encode()),
             "flaskecho": (floor, "/v1/predictions", json.dumps(one[0]).encode(), auth, None, None),
@@ -184,6 +209,11 @@ def main() -> None:
         print(f"workers: {workers} (WEB_CONCURRENCY); {args.seconds:g} s per run")
         for name, command in commands.items():
             print(f"{name}: {' '.join(command)}")
+        if "loanops_pg" in commands:
+            shown = store_url.split("@")[-1]
+            print(
+                f"loanops_pg store: PostgreSQL at {shown}" + (" (throw-away)" if postgres else "")
+            )
         print(f"repeats: {args.repeats} rounds; in each, every test on each server in turn "
               "(medians below, every run after them)")  # fmt: skip
         tests: list[tuple[str, int, bool]] = []
@@ -210,12 +240,14 @@ def main() -> None:
                     where, data = (bpath, bbody) if batch else (path, body)
                     figures = load(port, where, data, headers, conns, args.seconds)
                     runs.setdefault((name, test), []).append(figures)
-        print(f"\n{'server':8} {'test':>14} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'apps/s':>9}")
+        print(
+            f"\n{'server':10} {'test':>14} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'apps/s':>9}"
+        )
         for (name, test), measured in runs.items():
             rps, p50, p99 = (statistics.median(column) for column in zip(*measured, strict=True))
             apps = rps * 1000 if test.startswith("batch") else rps
             shown = f"{rps:9.1f}" if test.startswith("batch") else f"{rps:9.0f}"
-            print(f"{name:8} {test:>14} {shown} {p50:8.1f} {p99:8.1f} {apps:9.0f}")
+            print(f"{name:10} {test:>14} {shown} {p50:8.1f} {p99:8.1f} {apps:9.0f}")
         print("\nevery run (req/s, p50 ms, p99 ms):")
         for (name, test), measured in runs.items():
             listed = "; ".join(f"{r:.1f}, {a:.1f}, {b:.1f}" for r, a, b in measured)
@@ -225,6 +257,9 @@ def main() -> None:
             proc.terminate()
         for proc in procs.values():
             proc.wait(timeout=30)
+        if postgres is not None:
+            postgres.stop()
+            shutil.rmtree(postgres.datadir.parent, ignore_errors=True)
         shutil.rmtree(root, ignore_errors=True)
 
 

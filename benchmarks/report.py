@@ -468,6 +468,17 @@ def summary_rows(results: dict[str, Result]) -> list[tuple[str, str, str, str, s
             f"({fmt(e.get('rps'))} req/s)",
             verdict(None if "p99" not in o else o["p99"] <= TARGET_P99_MS), load_text(api),
         ))  # fmt: skip
+    pg = a.get("loanops_pg", {})
+    for conns in (8, 32):
+        o, m = pg.get(f"single x{conns}", {}), theirs.get(f"single x{conns}", {})
+        ratio = _div(o.get("rps"), m.get("rps"))
+        rows.append((
+            f"API single applications, {conns} connections, PostgreSQL store",
+            f"≥ {TARGET_API_RATIO:.0f}× mlflow's req/s", f"{fmt(o.get('rps'))} req/s = "
+            f"{fmt(ratio, 1, '×')} mlflow, p99 {fmt(o.get('p99'), 1)} ms",
+            f"SQLite store: {fmt(ours.get(f'single x{conns}', {}).get('rps'))} req/s",
+            verdict(None if ratio is None else ratio >= TARGET_API_RATIO), load_text(api),
+        ))  # fmt: skip
     ob = next((v for k, v in ours.items() if k.startswith("batch")), {})
     mb = next((v for k, v in theirs.items() if k.startswith("batch")), {})
     rows.append((
@@ -616,7 +627,8 @@ def section_markdown(section: Section, result: Result | None) -> str:
 
 
 API_SERVER_LABELS = {
-    "loanops": "loanops (every decision recorded)",
+    "loanops": "loanops (every decision recorded, SQLite store)",
+    "loanops_pg": "loanops (every decision recorded, PostgreSQL store)",
     "mlflow": "`mlflow models serve`",
     "flaskecho": "empty Flask handler, same gunicorn (the floor)",
 }
@@ -669,7 +681,8 @@ def parsed_table(name: str, result: Result) -> str:
         mlflow_rows = p["rows"].get("mlflow", {})
         for server, tests in p["rows"].items():
             for test, v in tests.items():
-                peer = mlflow_rows.get(test, {}).get("rps") if server == "loanops" else None
+                ours = server.startswith("loanops")
+                peer = mlflow_rows.get(test, {}).get("rps") if ours else None
                 ratio = fmt(_div(v["rps"], peer), 1, "×") if peer else "—"
                 label = API_SERVER_LABELS.get(server, server)
                 out.append((label, test, f"{v['rps']:,.1f}", f"{v['p50']:.1f}", f"{v['p99']:.1f}",
