@@ -56,3 +56,39 @@ def test_no_credentials_in_values() -> None:
     pg_secret = v["global"]["postgresqlSecretName"]
     assert pg_secret == "dagster-postgresql-secret"  # pragma: allowlist secret (a name)
     assert v["dagsterWebserver"]["service"]["type"] == "ClusterIP"
+
+
+def _code_location() -> dict:
+    (deployment,) = values()["dagster-user-deployments"]["deployments"]
+    return deployment
+
+
+def test_runs_sign_in_and_land_without_credentials() -> None:
+    """Azure SQL by workload identity, landing files from Blob storage, settings in ConfigMaps."""
+    deployment = _code_location()
+    # Runs are launched with the code location's env, ConfigMaps and labels.
+    assert deployment["includeConfigInLaunchedRuns"]["enabled"] is True
+    env = {e["name"]: e for e in deployment["env"]}
+    assert env["LOANOPS_MSSQL_AUTH"]["value"] == "workload-identity"
+    landing = env["LOANOPS_LANDING_URL"]["value"]
+    assert landing.startswith(("abfs://", "az://")), landing
+    assert not landing.startswith("/") and "/tmp" not in landing
+    for item in deployment["env"]:
+        assert "valueFrom" not in item, item  # no secretKeyRef, nothing from a Secret
+    assert not deployment.get("envSecrets")
+    assert {c["name"] for c in deployment["envConfigMaps"]} == {
+        "loanops-dagster-config",
+        "loanops-release",
+    }
+    launcher = values()["runLauncher"]["config"]["k8sRunLauncher"]
+    assert not launcher.get("envSecrets")
+    assert not launcher.get("env", launcher.get("envVars"))
+
+
+def test_release_configmap_carries_what_the_deployment_asset_reads() -> None:
+    """CD writes LOANOPS_API_IMAGE into loanops-release, the asset reads that very variable."""
+    cd = (REPO / ".github" / "workflows" / "cd.yml").read_text()
+    asset = (REPO / "orchestration" / "assets" / "deployment.py").read_text()
+    assert 'IMAGE_SETTING = "LOANOPS_API_IMAGE"' in asset
+    assert "kubectl create configmap loanops-release --namespace dagster" in cd
+    assert '--from-literal=LOANOPS_API_IMAGE="${API_IMAGE}"' in cd

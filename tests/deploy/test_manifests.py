@@ -1,10 +1,12 @@
 """The kustomize manifests render, validate against Kubernetes' own schemas (1.30 and newer),
 and hold the properties a platform team checks: restricted pods, probes, resources, autoscaling,
-disruption budget, network policy, secrets only by reference."""
+disruption budget, network policy, images by digest, migrations before the API starts, HTTPS at
+the Ingress in front of an internal Service, and credentials only as mounted files."""
 
 from __future__ import annotations
 
 import copy
+import re
 
 import jsonschema
 import kubernetes_validate
@@ -60,6 +62,13 @@ SECRET_PROVIDER_CLASS_SCHEMA = {
 }
 
 
+# The AKS application routing add-on: its ingress class and the namespace its NGINX runs in.
+INGRESS_CLASS = "webapprouting.kubernetes.azure.com"
+INGRESS_NAMESPACE = "app-routing-system"
+SECRETS_MOUNT = "/mnt/secrets-store"
+DIGEST = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$")
+
+
 def test_versions_cover_130_and_several_newer() -> None:
     assert VERSIONS[0] == "1.30.0"
     assert len(VERSIONS) >= 4, VERSIONS
@@ -102,10 +111,10 @@ def test_secret_provider_class_matches_its_crd(aks_objects: list[dict]) -> None:
     sa = one(aks_objects, "ServiceAccount", "loanops-api")
     assert params["clientID"] == sa["metadata"]["annotations"]["azure.workload.identity/client-id"]
     assert "set-by-kustomize" not in params.values()
-    synced = {item["key"] for item in spc["spec"]["secretObjects"][0]["data"]}
-    assert synced == {"api-keys", "prediction-store-url"}
-    synced_secret = spc["spec"]["secretObjects"][0]["secretName"]
-    assert synced_secret == "loanops-api-secrets"  # pragma: allowlist secret (a name)
+    objects = set(re.findall(r"objectName: (\S+)", params["objects"]))
+    assert objects == {"loanops-api-keys", "loanops-prediction-store-url"}
+    # Mounted as files only: no copy synced into a Kubernetes Secret.
+    assert "secretObjects" not in spc["spec"]
 
 
 def test_expected_objects_in_one_namespace(aks_objects: list[dict]) -> None:
@@ -120,6 +129,7 @@ def test_expected_objects_in_one_namespace(aks_objects: list[dict]) -> None:
         "PodDisruptionBudget",
         "NetworkPolicy",
         "SecretProviderClass",
+        "Ingress",
     } <= kinds
     namespaces = {
         obj["metadata"].get("namespace") for obj in aks_objects if obj["kind"] != "Namespace"
@@ -139,19 +149,36 @@ def _api(objects: list[dict]) -> dict:
     return containers[0]
 
 
+def _migrate(objects: list[dict]) -> dict:
+    init = _pod(objects)["initContainers"]
+    assert [c["name"] for c in init] == ["migrate"]
+    return init[0]
+
+
+def _all_containers(objects: list[dict]) -> list[dict]:
+    """Every container and init container of every workload."""
+    found = []
+    for obj in objects:
+        pod = obj.get("spec", {}).get("template", {}).get("spec")
+        if pod:
+            found += pod.get("initContainers", []) + pod["containers"]
+    return found
+
+
 @pytest.mark.parametrize("overlay", ["base_objects", "aks_objects"])
 def test_restricted_security_context(overlay: str, request: pytest.FixtureRequest) -> None:
     objects = request.getfixturevalue(overlay)
-    pod, api = _pod(objects), _api(objects)
+    pod = _pod(objects)
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["runAsUser"] == 10001  # the USER of the Dockerfile
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
-    ctx = api["securityContext"]
-    assert ctx["allowPrivilegeEscalation"] is False
-    assert ctx["readOnlyRootFilesystem"] is True
-    assert ctx["capabilities"] == {"drop": ["ALL"]}
-    assert ctx["runAsNonRoot"] is True
-    assert ctx["seccompProfile"] == {"type": "RuntimeDefault"}
+    for container in (_migrate(objects), _api(objects)):
+        ctx = container["securityContext"]
+        assert ctx["allowPrivilegeEscalation"] is False, container["name"]
+        assert ctx["readOnlyRootFilesystem"] is True, container["name"]
+        assert ctx["capabilities"] == {"drop": ["ALL"]}, container["name"]
+        assert ctx["runAsNonRoot"] is True, container["name"]
+        assert ctx["seccompProfile"] == {"type": "RuntimeDefault"}, container["name"]
     # No Kubernetes API token: the API never calls the API server, and Workload Identity
     # projects its own token independently of this setting.
     assert pod["automountServiceAccountToken"] is False
@@ -159,12 +186,13 @@ def test_restricted_security_context(overlay: str, request: pytest.FixtureReques
 
 
 def test_only_tmp_is_writable(aks_objects: list[dict]) -> None:
-    pod, api = _pod(aks_objects), _api(aks_objects)
+    pod = _pod(aks_objects)
     volumes = {v["name"]: v for v in pod["volumes"]}
-    writable = [m for m in api["volumeMounts"] if not m.get("readOnly")]
-    assert [m["mountPath"] for m in writable] == ["/tmp"]
-    assert "emptyDir" in volumes[writable[0]["name"]]
-    assert volumes[writable[0]["name"]]["emptyDir"]["sizeLimit"]
+    for container in (_migrate(aks_objects), _api(aks_objects)):
+        writable = [m for m in container["volumeMounts"] if not m.get("readOnly")]
+        assert [m["mountPath"] for m in writable] == ["/tmp"], container["name"]
+        assert "emptyDir" in volumes[writable[0]["name"]]
+        assert volumes[writable[0]["name"]]["emptyDir"]["sizeLimit"]
 
 
 def test_probes(aks_objects: list[dict]) -> None:
@@ -176,21 +204,61 @@ def test_probes(aks_objects: list[dict]) -> None:
 
 
 def test_resources(aks_objects: list[dict]) -> None:
-    resources = _api(aks_objects)["resources"]
-    assert resources["requests"]["cpu"] and resources["requests"]["memory"]
-    assert resources["limits"]["memory"]
+    for container in (_migrate(aks_objects), _api(aks_objects)):
+        resources = container["resources"]
+        assert resources["requests"]["cpu"] and resources["requests"]["memory"]
+        assert resources["limits"]["memory"]
 
 
-def test_settings_from_configmap_and_secret(aks_objects: list[dict]) -> None:
-    api = _api(aks_objects)
+@pytest.mark.parametrize("overlay", ["base_objects", "aks_objects"])
+def test_migrations_run_once_before_the_api_starts(
+    overlay: str, request: pytest.FixtureRequest
+) -> None:
+    """The init container migrates the store; gunicorn then starts with migration switched off."""
+    objects = request.getfixturevalue(overlay)
+    migrate, api = _migrate(objects), _api(objects)
+    assert migrate["command"] == ["python", "-m", "serving.store.migrate"]
+    assert migrate["image"] == api["image"]  # the schema of the code that is about to run
+    assert migrate["envFrom"] == api["envFrom"]  # the same store, from the same settings
+    assert {m["name"] for m in migrate["volumeMounts"]} >= {"secrets", "tmp"}
+    assert {e["name"]: e.get("value") for e in api["env"]}["LOANOPS_MIGRATE"] == "false"
+    assert "LOANOPS_MIGRATE" not in {e["name"] for e in migrate.get("env", [])}
+
+
+@pytest.mark.parametrize("overlay", ["base_objects", "aks_objects"])
+def test_credentials_are_mounted_files_never_environment(
+    overlay: str, request: pytest.FixtureRequest
+) -> None:
+    objects = request.getfixturevalue(overlay)
+    for container in _all_containers(objects):
+        for env in container.get("env", []):
+            assert "valueFrom" not in env, (container["name"], env)
+        for source in container.get("envFrom", []):
+            assert "secretRef" not in source, (container["name"], source)
+    api = _api(objects)
     config_name = api["envFrom"][0]["configMapRef"]["name"]
-    config = one(aks_objects, "ConfigMap", config_name)["data"]
+    config = one(objects, "ConfigMap", config_name)["data"]
     assert config["LOANOPS_MODEL_URI"] == "models:/loan-default@champion"
-    assert config["MLFLOW_TRACKING_URI"].startswith("azureml://")
-    assert config["LOANOPS_API_KEYS_FILE"].startswith("/var/run/secrets/loanops/")
     assert int(config["WEB_CONCURRENCY"]) >= 1
-    store = {e["name"]: e for e in api["env"]}["LOANOPS_PREDICTION_STORE_URL"]
-    assert store["valueFrom"]["secretKeyRef"]["name"] == "loanops-api-secrets"
+    assert "LOANOPS_PREDICTION_STORE_URL" not in config
+    files = {
+        config["LOANOPS_API_KEYS_FILE"]: "loanops-api-keys",  # pragma: allowlist secret (a name)
+        config["LOANOPS_PREDICTION_STORE_URL_FILE"]: "loanops-prediction-store-url",
+    }
+    mount = {m["name"]: m for m in api["volumeMounts"]}["secrets"]
+    assert mount["mountPath"] == SECRETS_MOUNT and mount["readOnly"] is True
+    for path, name in files.items():
+        assert path == f"{SECRETS_MOUNT}/{name}"
+    if overlay == "aks_objects":
+        assert config["MLFLOW_TRACKING_URI"].startswith("azureml://")
+        # Passwordless: the store's URL holds no login, the pods' identity signs in.
+        assert config["LOANOPS_MSSQL_AUTH"] == "workload-identity"
+        # The file names are the Key Vault secrets the CSI driver mounts.
+        objects_param = one(objects, "SecretProviderClass")["spec"]["parameters"]["objects"]
+        assert set(files.values()) <= set(re.findall(r"objectName: (\S+)", objects_param))
+    else:
+        volume = {v["name"]: v for v in _pod(objects)["volumes"]}["secrets"]
+        assert {item["path"] for item in volume["secret"]["items"]} == set(files.values())
 
 
 def test_hpa(aks_objects: list[dict]) -> None:
@@ -221,40 +289,101 @@ def test_network_policy(aks_objects: list[dict]) -> None:
     labels = one(aks_objects, "Deployment")["spec"]["template"]["metadata"]["labels"]
     assert policy["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
     assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
-    ingress_ports = [p["port"] for rule in policy["spec"]["ingress"] for p in rule["ports"]]
-    assert ingress_ports == [8080]
-    egress_ports = {p["port"] for rule in policy["spec"]["egress"] for p in rule["ports"]}
+    ingress_ports = {p["port"] for rule in policy["spec"]["ingress"] for p in rule["ports"]}
+    assert ingress_ports == {8080}
+    # Every ingress rule names its peers by namespace: the ingress controller (client traffic)
+    # and kube-system (managed Prometheus scraping /metrics); nobody else in or out of the cluster.
+    peers = []
+    for rule in policy["spec"]["ingress"]:
+        assert rule.get("from"), rule
+        for peer in rule["from"]:
+            assert set(peer) == {"namespaceSelector"}, peer
+            peers.append(peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"])
+    assert sorted(peers) == sorted([INGRESS_NAMESPACE, "kube-system"])
+    egress = [p for rule in policy["spec"]["egress"] for p in rule["ports"]]
+    egress_ports = {p["port"] for p in egress}
     assert {53, 443, 1433} <= egress_ports
-    assert 22 not in egress_ports
+    assert 22 not in egress_ports and 80 not in egress_ports
+    # Azure SQL's Redirect connection policy (the default inside Azure): after the gateway on
+    # 1433 the session moves to the database node on a port in 11000-11999.
+    ranges = [(p["port"], p["endPort"]) for p in egress if "endPort" in p]
+    assert ranges == [(11000, 11999)]
+
+
+def test_base_network_policy_admits_only_named_namespaces(base_objects: list[dict]) -> None:
+    policy = one(base_objects, "NetworkPolicy")
+    for rule in policy["spec"]["ingress"]:
+        assert rule.get("from") and all("namespaceSelector" in peer for peer in rule["from"])
 
 
 def test_no_secret_carries_data(aks_objects: list[dict], base_objects: list[dict]) -> None:
     for obj in aks_objects + base_objects:
         if obj["kind"] == "Secret":
             assert not obj.get("data") and not obj.get("stringData"), obj["metadata"]["name"]
-    # ... and the API reads its secrets from the one Secret that Key Vault (or an operator) fills.
-    volumes = {v["name"]: v for v in _pod(aks_objects)["volumes"]}
-    mounted = volumes["api-keys"]["secret"]["secretName"]
-    assert mounted == "loanops-api-secrets"  # pragma: allowlist secret (a name)
+    # On AKS the credentials volume is Key Vault itself (CSI), with nothing left of the base's
+    # Kubernetes Secret; on the base it is the one Secret an operator fills.
+    aks_volume = {v["name"]: v for v in _pod(aks_objects)["volumes"]}["secrets"]
+    assert set(aks_volume) == {"name", "csi"}
     assert (
-        volumes["keyvault"]["csi"]["volumeAttributes"]["secretProviderClass"]
+        aks_volume["csi"]["volumeAttributes"]["secretProviderClass"]
         == (one(aks_objects, "SecretProviderClass")["metadata"]["name"])
     )
+    base_volume = {v["name"]: v for v in _pod(base_objects)["volumes"]}["secrets"]
+    mounted = base_volume["secret"]["secretName"]
+    assert mounted == "loanops-api-secrets"  # pragma: allowlist secret (a name)
 
 
-def test_aks_service_is_a_load_balancer(aks_objects: list[dict], base_objects: list[dict]) -> None:
+def test_aks_service_is_internal(aks_objects: list[dict], base_objects: list[dict]) -> None:
     service = one(aks_objects, "Service")
-    assert service["spec"]["type"] == "LoadBalancer"
+    assert service["spec"]["type"] == "ClusterIP"
+    assert "externalTrafficPolicy" not in service["spec"]
     assert service["spec"]["ports"][0]["targetPort"] == "http"
     labels = one(aks_objects, "Deployment")["spec"]["template"]["metadata"]["labels"]
     assert service["spec"]["selector"].items() <= labels.items()
     assert one(base_objects, "Service")["spec"]["type"] == "ClusterIP"
+    assert not [o for o in aks_objects if o.get("spec", {}).get("type") == "LoadBalancer"]
+
+
+def test_aks_ingress_terminates_tls_with_cert_manager(aks_objects: list[dict]) -> None:
+    ingress = one(aks_objects, "Ingress", "loanops-api")
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["cert-manager.io/cluster-issuer"]
+    assert annotations["nginx.ingress.kubernetes.io/force-ssl-redirect"] == "true"
+    assert ingress["spec"]["ingressClassName"] == INGRESS_CLASS
+    (tls,) = ingress["spec"]["tls"]
+    (rule,) = ingress["spec"]["rules"]
+    assert tls["hosts"] == [rule["host"]]  # the certificate covers the host that is served
+    assert "set-by-kustomize" not in rule["host"] and "." in rule["host"]
+    assert tls["secretName"]
+    (path,) = rule["http"]["paths"]
+    service = one(aks_objects, "Service")
+    assert path["backend"]["service"] == {
+        "name": service["metadata"]["name"],
+        "port": {"name": service["spec"]["ports"][0]["name"]},
+    }
+    # The controller of that class runs in the namespace the NetworkPolicy admits.
+    policy = one(aks_objects, "NetworkPolicy")
+    names = [
+        peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+        for rule in policy["spec"]["ingress"]
+        for peer in rule["from"]
+    ]
+    assert INGRESS_NAMESPACE in names
+
+
+def test_aks_images_are_pinned_by_digest_only(aks_objects: list[dict]) -> None:
+    images = [c["image"] for c in _all_containers(aks_objects)]
+    assert len(images) == 2, images  # migrate and api
+    for image in images:
+        assert DIGEST.match(image), f"{image} is not pinned by digest"
+    # The committed digest is a placeholder no registry holds: unpinned, a pull fails.
+    assert images[0].endswith("@sha256:" + "0" * 64)
 
 
 def test_aks_image_workload_identity_and_replicas(aks_objects: list[dict]) -> None:
     image = _api(aks_objects)["image"]
     assert image.split("/")[0].endswith(".azurecr.io"), image
-    assert image.split("/")[1].startswith("loanops-api")
+    assert image.split("/")[1].startswith("loanops-api@")
     template = one(aks_objects, "Deployment")["spec"]["template"]
     assert template["metadata"]["labels"]["azure.workload.identity/use"] == "true"
     assert template["spec"]["serviceAccountName"] == "loanops-api"

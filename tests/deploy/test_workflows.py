@@ -1,6 +1,7 @@
 """The GitHub Actions workflows pass actionlint and do what the deployment story says: CI runs the
 linters, the manifest validation and `make test`; CD signs in with OIDC, pins the image digest,
-waits for the rollout, smoke-tests /readyz and rolls back on failure."""
+waits for the rollout, smoke-tests /readyz over HTTPS, rolls back on failure, and records the
+released digest for Dagster's deployment asset only once the release is good."""
 
 from __future__ import annotations
 
@@ -93,10 +94,46 @@ def test_cd_builds_pushes_and_deploys_by_digest() -> None:
     assert {b["with"]["file"] for b in builds} == {"Dockerfile", "Dockerfile.dagster"}
     assert all(b["with"]["push"] is True for b in builds)
     assert "@${{ steps.api.outputs.digest }}" in cd["jobs"]["build"]["outputs"]["api-image"]
+    assert cd["jobs"]["build"]["outputs"]["dagster-digest"] == "${{ steps.dagster.outputs.digest }}"
     deploy = scripts(cd, "deploy")
     assert 'kustomize edit set image "loanops-api=${API_IMAGE}"' in deploy
+    # CD fills in the MLflow URI and keeps the overlay's other settings (the sign-in mode).
+    assert "grep -v '^MLFLOW_TRACKING_URI=' api.env" in deploy
+    assert not re.search(r"> api\.env$", deploy, re.M)  # never overwritten whole
+    # The rendered overlay is checked: the pushed digest twice (migrate, api), no other image.
+    assert 'grep -c "image: ${API_IMAGE}$"' in deploy and "-eq 2" in deploy
+    assert 'grep -v "@sha256:"' in deploy
     assert re.search(r"kubectl rollout status .*--timeout=\d+s", deploy)
-    assert "/readyz" in deploy and "curl --fail" in deploy
+    # The Dagster code location is pinned by digest too (tag <commit>@<digest>).
+    assert "image.tag=${GITHUB_SHA}@${DAGSTER_DIGEST}" in deploy
+
+
+def test_cd_smoke_tests_over_https_through_the_ingress() -> None:
+    cd = load("cd.yml")
+    (smoke,) = [s for s in steps(cd, "deploy") if s.get("id") == "smoke"]
+    assert smoke["env"]["API_HOST"] == "${{ vars.API_HOST }}"
+    assert "curl --fail" in smoke["run"] and "--proto '=https'" in smoke["run"]
+    assert '"https://${API_HOST}/readyz"' in smoke["run"]
+    assert "http://" not in smoke["run"] and "--insecure" not in smoke["run"]
+    assert "loadBalancer" not in (WORKFLOWS / "cd.yml").read_text()
+
+
+def test_cd_records_the_released_digest_only_after_a_good_release() -> None:
+    cd = load("cd.yml")
+    deploy = steps(cd, "deploy")
+    ids = [s.get("id") for s in deploy]
+    record = deploy[ids.index("record")]
+    undo = next(s for s in deploy if "kubectl rollout undo" in s.get("run", ""))
+    # After the smoke test and after the rollback step: a failed release skips it, and a failure
+    # here cannot roll back a release that passed.
+    assert ids.index("smoke") < ids.index("record")
+    assert deploy.index(undo) < ids.index("record")
+    assert "if" not in record  # runs only when every step before it succeeded
+    assert record["env"]["API_IMAGE"] == "${{ needs.build.outputs.api-image }}"
+    assert "configmap loanops-release --namespace dagster" in record["run"]
+    assert "LOANOPS_API_IMAGE=" in record["run"]
+    helm = next(s for s in deploy if "helm upgrade" in s.get("run", ""))
+    assert deploy.index(helm) > ids.index("record")
 
 
 def test_cd_rolls_back_when_rollout_or_smoke_test_fails() -> None:
