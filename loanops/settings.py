@@ -12,6 +12,13 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TARGETS = ("duckdb", "postgres", "azure_sql")
+# Azure SQL sign-in modes, shared by the dbt profile, ingest, the prediction store and Dagster.
+MSSQL_AUTH_MODES = ("sql", "serviceprincipal", "cli", "workload-identity", "msi")
+# What the AKS Workload Identity webhook puts in a pod's environment (no secret among them).
+WORKLOAD_IDENTITY_VARIABLES = ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE")
+# LOANOPS_LANDING_URL schemes: Azure Blob / ADLS Gen2 containers (fsspec's names), or a folder.
+BLOB_LANDING_SCHEMES = ("abfs", "abfss", "az")
+LANDING_URL_SCHEMES = (*BLOB_LANDING_SCHEMES, "file")
 
 
 @dataclass(frozen=True)
@@ -22,6 +29,7 @@ class Settings:
     target: str
     duckdb_path: Path
     landing_dir: Path
+    landing_url: str | None = None  # a Blob container (or file://); None: landing_dir
 
     @property
     def mlflow_tracking_uri(self) -> str:
@@ -42,9 +50,18 @@ def load(environ: dict[str, str] | None = None) -> Settings:
     target = env.get("LOANOPS_TARGET", "duckdb")
     if target not in TARGETS:
         raise ValueError(f"LOANOPS_TARGET={target!r} is not one of {', '.join(TARGETS)}")
+    if target == "azure_sql":
+        mssql_auth(env)  # a wrong sign-in mode stops the process at start, not at first connect
     duckdb_path = Path(env.get("LOANOPS_DUCKDB_PATH", data_dir / "warehouse.duckdb")).resolve()
     landing_dir = Path(env.get("LOANOPS_LANDING_DIR", data_dir / "landing")).resolve()
-    return Settings(data_dir, target, duckdb_path, landing_dir)
+    landing_url = env.get("LOANOPS_LANDING_URL") or None
+    if landing_url and landing_url.partition("://")[0] not in LANDING_URL_SCHEMES:
+        raise ValueError(
+            f"LOANOPS_LANDING_URL={landing_url!r} must start with "
+            + ", ".join(f"{scheme}://" for scheme in LANDING_URL_SCHEMES)
+            + " (for a local folder, LOANOPS_LANDING_DIR is enough)"
+        )
+    return Settings(data_dir, target, duckdb_path, landing_dir, landing_url)
 
 
 def postgres_dsn(environ: dict[str, str] | None = None) -> str:
@@ -61,10 +78,33 @@ def postgres_dsn(environ: dict[str, str] | None = None) -> str:
     return " ".join(f"{key}={value}" for key, value in parts.items())
 
 
-def mssql_odbc_string(environ: dict[str, str] | None = None) -> str:
-    """An ODBC connection string for Azure SQL from the dbt profile's variables."""
+def mssql_auth(environ: dict[str, str] | None = None) -> str:
+    """The Azure SQL sign-in mode (LOANOPS_MSSQL_AUTH, default `sql`); anything else is refused."""
     env = os.environ if environ is None else environ
-    auth = env.get("LOANOPS_MSSQL_AUTH", "sql")
+    mode = env.get("LOANOPS_MSSQL_AUTH", "sql")
+    if mode not in MSSQL_AUTH_MODES:
+        raise ValueError(
+            f"LOANOPS_MSSQL_AUTH={mode!r} is not a sign-in mode; use one of "
+            f"{', '.join(MSSQL_AUTH_MODES)}"
+        )
+    missing = [name for name in WORKLOAD_IDENTITY_VARIABLES if not env.get(name)]
+    if mode == "workload-identity" and missing:
+        # Without them a managed-identity client falls back to the node's identity, not the pod's.
+        raise ValueError(
+            f"LOANOPS_MSSQL_AUTH=workload-identity needs {', '.join(missing)} (set by AKS for a "
+            "pod whose service account has azure.workload.identity/use: 'true')"
+        )
+    return mode
+
+
+def mssql_odbc_string(environ: dict[str, str] | None = None) -> str:
+    """An ODBC connection string for Azure SQL from the dbt profile's variables.
+
+    `cli` and `workload-identity` carry no login here: their Entra token goes to the driver as a
+    connection attribute (loanops.azure_auth), which the driver refuses beside a login.
+    """
+    env = os.environ if environ is None else environ
+    auth = mssql_auth(env)
     parts = [
         f"Driver={{{env.get('LOANOPS_MSSQL_DRIVER', 'ODBC Driver 18 for SQL Server')}}}",
         f"Server=tcp:{env.get('LOANOPS_MSSQL_SERVER', '')},{env.get('LOANOPS_MSSQL_PORT', '1433')}",
@@ -83,6 +123,6 @@ def mssql_odbc_string(environ: dict[str, str] | None = None) -> str:
             f"Uid={env.get('AZURE_CLIENT_ID', '')}",
             f"Pwd={env.get('AZURE_CLIENT_SECRET', '')}",
         ]
-    else:  # managed identity / workload identity in AKS
+    elif auth == "msi":  # a VM's managed identity, which the driver asks the VM for itself
         parts.append("Authentication=ActiveDirectoryMsi")
     return ";".join(parts)

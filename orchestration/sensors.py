@@ -1,8 +1,8 @@
-"""Sensors: one ingest run per new landing file; a retraining run when a monitoring check fails."""
+"""Sensors: one ingest run per new landing file or blob; a retraining run when a check fails."""
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
+from dataclasses import dataclass
 
 import dagster as dg
 
@@ -11,62 +11,78 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 
 from loanops import settings as settings_module
 from loanops import warehouse
-from loanops.ingest.layout import landing_files
-from loanops.ingest.loadlog import file_checksum
+from loanops.ingest.landing import Landing, open_landing
 from orchestration import checks, jobs
 
 LANDING_INTERVAL_SECONDS = 30
 RETRAINING_INTERVAL_SECONDS = 60
 
 
-def file_state(path: Path, known: dict[str, list] | None) -> list:
-    """[size, mtime_ns, sha256] of a file; the hash is reused while size and mtime hold."""
-    stat = path.stat()
-    if known and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
-        return known
-    return [stat.st_size, stat.st_mtime_ns, file_checksum(path)]
-
-
 class WarehouseBusyError(RuntimeError):
     """The load log cannot be read right now (e.g. a run holds the DuckDB file's lock)."""
 
 
-def loaded_checksums(settings: settings_module.Settings) -> set[str]:
-    """Checksums that raw.load_log records as loaded (empty before the first ingest)."""
+@dataclass(frozen=True)
+class LoadedFiles:
+    """What raw.load_log records as loaded: file checksums, and blob versions (name, etag)."""
+
+    checksums: frozenset[str] = frozenset()
+    blob_versions: frozenset[tuple[str, str]] = frozenset()
+
+
+def loaded_files(settings: settings_module.Settings) -> LoadedFiles:
+    """The loaded checksums and blob versions in raw.load_log (none before the first ingest)."""
     if settings.target == "duckdb" and not settings.duckdb_path.exists():
-        return set()
-    sql = "select checksum from raw.load_log where status = 'loaded'"
+        return LoadedFiles()
+    # `select *`: a log written before blobs had no etag column, and this must still read it.
+    sql = "select * from raw.load_log where status = 'loaded'"
     try:
-        return set(warehouse.read_frame(settings, sql)["checksum"])
+        frame = warehouse.read_frame(settings, sql)
     except Exception as error:
         if "load_log" in str(error):  # the warehouse exists but nothing was ever ingested
-            return set()
+            return LoadedFiles()
         raise WarehouseBusyError(str(error).splitlines()[0]) from error
+    versions: frozenset[tuple[str, str]] = frozenset()
+    if "etag" in frame.columns:
+        blobs = frame[frame["etag"].notna()]
+        versions = frozenset(zip(blobs["file_name"], blobs["etag"], strict=True))
+    return LoadedFiles(frozenset(frame["checksum"]), versions)
 
 
 def landing_requests(
-    folder: Path, cursor: str | None, loaded: set[str] | frozenset[str] = frozenset()
+    landing: Landing, cursor: str | None, loaded: LoadedFiles = LoadedFiles()
 ) -> tuple[list[dg.RunRequest], str]:
     """Run requests for files new or changed since the cursor and not yet loaded; the cursor.
 
-    Files already in the load log (ingested by `loanops ingest` or `loanops pipeline` outside
-    this sensor) need no run: ingest would skip them, and dbt has already built them.
+    The cursor maps each name to its fingerprint: [size, mtime_ns, sha256] for a local file,
+    [size, etag] for a blob (a new upload has a new etag). Files already in the load log
+    (ingested by `loanops ingest` or `loanops pipeline` outside this sensor) need no run:
+    ingest would skip them, and dbt has already built them.
     """
     seen: dict[str, list] = json.loads(cursor) if cursor else {}
     current: dict[str, list] = {}
     requests = []
-    for path in landing_files(folder) if folder.is_dir() else []:
-        state = file_state(path, seen.get(path.name))
-        current[path.name] = state
-        if seen.get(path.name, [None, None, None])[2] != state[2] and state[2] not in loaded:
-            requests.append(
-                dg.RunRequest(
-                    run_key=f"{path.name}:{state[2]}",  # same name and bytes: one run, ever
-                    run_config={"ops": {"ingest": {"config": {"files": [path.name]}}}},
-                    tags={"loanops/landing_file": path.name},
-                )
+    for entry in landing.entries():
+        state = landing.fingerprint(entry, seen.get(entry.name))
+        current[entry.name] = state
+        identity = state[-1]  # sha256 of a file, etag of a blob
+        if entry.etag is None:
+            already = identity in loaded.checksums
+        else:
+            already = (entry.name, entry.etag) in loaded.blob_versions
+        if seen.get(entry.name, [None])[-1] == identity or already:
+            continue
+        tags = {"loanops/landing_file": entry.name}
+        if entry.etag is not None:
+            tags["loanops/landing_etag"] = entry.etag
+        requests.append(
+            dg.RunRequest(
+                run_key=f"{entry.name}:{identity}",  # same name and version: one run, ever
+                run_config={"ops": {"ingest": {"config": {"files": [entry.name]}}}},
+                tags=tags,
             )
-    # Files that left the folder are forgotten; the load log still refuses their bytes.
+        )
+    # Files that left the location are forgotten; the load log still refuses their bytes.
     return requests, json.dumps(current, sort_keys=True)
 
 
@@ -75,17 +91,19 @@ def landing_requests(
     job=jobs.ingest_to_gold,
     minimum_interval_seconds=LANDING_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="One ingest-to-gold run per new (or changed) CSV file in the landing folder.",
+    description="One ingest-to-gold run per new (or changed) CSV file in the landing location "
+    "(the landing folder, or the Blob container LOANOPS_LANDING_URL names).",
 )
 def landing_folder(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    """Request a run for each new landing file, keyed by file name and checksum."""
+    """Request a run for each new landing file or blob, keyed by name and checksum or etag."""
     settings = settings_module.load()
     try:
-        loaded = loaded_checksums(settings)
+        loaded = loaded_files(settings)
     except WarehouseBusyError as busy:  # keep the cursor: look again on the next tick
         return dg.SensorResult(skip_reason=dg.SkipReason(f"warehouse busy ({busy}); retrying"))
-    requests, cursor = landing_requests(settings.landing_dir, context.cursor, loaded)
-    skip = None if requests else dg.SkipReason(f"no new files in {settings.landing_dir}")
+    landing = open_landing(settings)
+    requests, cursor = landing_requests(landing, context.cursor, loaded)
+    skip = None if requests else dg.SkipReason(f"no new files in {landing.url}")
     return dg.SensorResult(run_requests=requests, cursor=cursor, skip_reason=skip)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.azurite_server import AzuriteServer, start_azurite
 from tests.postgres_server import PostgresServer, start_postgres
 
 
@@ -22,6 +23,16 @@ def postgres() -> Iterator[PostgresServer]:
         shutil.rmtree(server.datadir.parent, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[AzuriteServer]:
+    """One real Azurite Blob service for the whole test session."""
+    server = start_azurite()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh LOANOPS_DATA_DIR for one test."""
@@ -30,4 +41,5 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LOANOPS_DATA_DIR", str(folder))
     monkeypatch.delenv("LOANOPS_DUCKDB_PATH", raising=False)
     monkeypatch.delenv("LOANOPS_LANDING_DIR", raising=False)
+    monkeypatch.delenv("LOANOPS_LANDING_URL", raising=False)
     return folder

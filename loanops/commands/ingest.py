@@ -1,4 +1,4 @@
-"""`loanops ingest [DIR]`: land the landing folder's CSV files into the warehouse's raw tables."""
+"""`loanops ingest [LOCATION]`: land a folder's or Blob container's CSV files into raw tables."""
 
 from __future__ import annotations
 
@@ -8,47 +8,49 @@ from pathlib import Path
 import click
 
 from loanops import settings as settings_module
-from loanops.ingest import FileResult, ingest_folder
+from loanops.ingest import FileResult, LandingError, LocalLanding, ingest_landing
 from loanops.ingest.engine import Progress
+from loanops.ingest.landing import open_landing, parse_landing
 from loanops.ingest.loadlog import REJECTED
 
 _PROGRESS_MIN_BYTES = 32 << 20  # smaller files land in a second or two: no bar needed
 
 
 @click.command("ingest")
-@click.argument(
-    "folder",
-    required=False,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-)
+@click.argument("location", required=False)
 @click.option(
     "--retry-rejected",
     is_flag=True,
     help="Try again files whose exact content was rejected before (by default they are skipped).",
 )
-def command(folder: Path | None, retry_rejected: bool) -> None:
-    """Land every *.csv directly in FOLDER into the raw tables, each file exactly once.
+def command(location: str | None, retry_rejected: bool) -> None:
+    """Land every *.csv directly in LOCATION into the raw tables, each file exactly once.
 
-    FOLDER defaults to the landing folder (LOANOPS_LANDING_DIR, else $LOANOPS_DATA_DIR/landing);
-    sub-folders and other files are ignored. The warehouse is the one LOANOPS_TARGET names
-    (duckdb, postgres or azure_sql).
+    LOCATION is a folder or a Blob / ADLS container, abfs://CONTAINER[/prefix] (also az://),
+    read with AZURE_STORAGE_CONNECTION_STRING, else signing in with Entra ID. It defaults to
+    LOANOPS_LANDING_URL, else the landing folder (LOANOPS_LANDING_DIR, else
+    $LOANOPS_DATA_DIR/landing). Sub-folders and other files are ignored. The warehouse is
+    the one LOANOPS_TARGET names (duckdb, postgres or azure_sql).
 
     A file is recognised by its header: applications (ID and the 38 inputs), outcomes
     (ID, Default) or the published file with all 40 columns (landed as both). Files already
-    in raw.load_log with the same sha256 are skipped. A file with missing or unknown columns,
-    a wrong delimiter, no data rows or an unreadable line is rejected whole: none of its rows
-    land and raw.load_log records why.
+    in raw.load_log with the same sha256 (or blob name and etag) are skipped. A file with
+    missing or unknown columns, a wrong delimiter, no data rows or an unreadable line is
+    rejected whole: none of its rows land and raw.load_log records why.
 
     Exit status: 0 every file loaded or skipped, 1 some file was rejected (the others still
     loaded), 2 wrong usage or settings.
     """
     try:
         settings = settings_module.load()
-    except ValueError as error:
+        landing = parse_landing(location) if location else open_landing(settings)
+        if isinstance(landing, LocalLanding) and not landing.exists():
+            raise LandingError(
+                f"landing folder {landing.folder} does not exist; pass LOCATION or create it"
+            )
+        landing.entries()  # a missing container or a failed sign-in is a settings problem
+    except (ValueError, LandingError) as error:
         raise click.UsageError(str(error)) from error
-    folder = folder or settings.landing_dir
-    if not folder.is_dir():
-        raise click.UsageError(f"landing folder {folder} does not exist; pass DIR or create it")
     bars: list[click.progressbar[int]] = []  # the open bar of the file being landed
 
     def progress_for(path: Path) -> Progress | None:
@@ -66,9 +68,9 @@ def command(folder: Path | None, retry_rejected: bool) -> None:
         click.echo(result.message, err=result.status == REJECTED)
 
     try:
-        results = ingest_folder(
+        results = ingest_landing(
             settings,
-            folder,
+            landing,
             retry_rejected=retry_rejected,
             on_result=report,
             progress_for=progress_for,
@@ -76,7 +78,7 @@ def command(folder: Path | None, retry_rejected: bool) -> None:
     except Exception as error:  # e.g. a warehouse we cannot reach: the operator's to fix
         raise click.ClickException(f"ingest into {settings.target} failed: {error}") from error
     if not results:
-        click.echo(f"no *.csv files in {folder}")
+        click.echo(f"no *.csv files in {landing.url}")
     if any(r.status == REJECTED for r in results):
         sys.exit(1)
 

@@ -1,11 +1,20 @@
-"""Ingest: landing-folder CSV files into the warehouse's raw tables (the role ADF had).
+"""Ingest: landed CSV files (a folder or a Blob container) into raw tables (the role ADF had).
 
-    from loanops.ingest import ingest_folder
-    results = ingest_folder(settings.load())
+    from loanops.ingest import ingest_landing
+    results = ingest_landing(settings.load())   # LOANOPS_LANDING_URL, else the landing folder
 
 See docs/ingest.md for layouts, the load log and rejection reasons.
 """
 
+from loanops.ingest.landing import (
+    BlobLanding,
+    Landing,
+    LandingEntry,
+    LandingError,
+    LocalLanding,
+    open_landing,
+    parse_landing,
+)
 from loanops.ingest.layout import (
     Layout,
     RejectedFileError,
@@ -13,16 +22,34 @@ from loanops.ingest.layout import (
     inspect_file,
     landing_files,
 )
-from loanops.ingest.runner import FileResult, ingest_file, ingest_folder, open_engine
+from loanops.ingest.runner import (
+    FileResult,
+    ingest_entry,
+    ingest_file,
+    ingest_folder,
+    ingest_landing,
+    open_engine,
+    select_entries,
+)
 
 __all__ = [
+    "BlobLanding",
     "FileResult",
+    "Landing",
+    "LandingEntry",
+    "LandingError",
     "Layout",
+    "LocalLanding",
     "RejectedFileError",
     "detect_layout",
+    "ingest_entry",
     "ingest_file",
     "ingest_folder",
+    "ingest_landing",
     "inspect_file",
     "landing_files",
     "open_engine",
+    "open_landing",
+    "parse_landing",
+    "select_entries",
 ]

@@ -17,6 +17,7 @@ from loanops.ingest.loadlog import (
     LOAD_LOG_COLUMNS,
     LoadLogEntry,
     Types,
+    added_log_columns,
     create_table_sql,
     table_columns,
 )
@@ -88,6 +89,21 @@ class Engine:
         self.conn.execute(f"create schema if not exists {rt.RAW_SCHEMA}")
         for table, columns in table_columns(self.types).items():
             self.conn.execute(create_table_sql(table, columns))
+        # Altering only when a column is missing: even a no-op ALTER would queue an exclusive
+        # lock behind a running ingest on PostgreSQL, and every reader of the log behind it.
+        present = {
+            row[0]
+            for row in self.conn.execute(
+                "select column_name from information_schema.columns "
+                f"where table_schema = {self.param} and table_name = {self.param}",
+                (rt.RAW_SCHEMA, rt.LOAD_LOG_TABLE),
+            ).fetchall()
+        }
+        for name, kind in added_log_columns(self.types):
+            if name not in present:
+                self.conn.execute(
+                    f"alter table {rt.RAW_SCHEMA}.{rt.LOAD_LOG_TABLE} add column {name} {kind}"
+                )
         self.commit()
 
     def begin(self) -> None:
@@ -106,10 +122,18 @@ class Engine:
 
     def last_entry(self, checksum: str) -> LoadLogEntry | None:
         """The latest load log entry for a file's checksum, if any."""
+        return self._latest_entry(f"checksum = {self.param}", (checksum,))
+
+    def last_entry_for_blob(self, name: str, etag: str) -> LoadLogEntry | None:
+        """The latest load log entry for one version (name and etag) of a blob, if any."""
+        return self._latest_entry(f"file_name = {self.param} and etag = {self.param}", (name, etag))
+
+    def _latest_entry(self, where: str, params: tuple[object, ...]) -> LoadLogEntry | None:
+        """The load log row with the highest load id among those matching `where`."""
         row = self.conn.execute(
             f"select {', '.join(LOAD_LOG_COLUMNS)} from {rt.RAW_SCHEMA}.{rt.LOAD_LOG_TABLE} "
-            f"where checksum = {self.param} order by load_id desc",
-            (checksum,),
+            f"where {where} order by load_id desc",
+            params,
         ).fetchone()
         return LoadLogEntry(*row) if row else None
 

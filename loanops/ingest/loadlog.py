@@ -20,6 +20,7 @@ LOAD_LOG_COLUMNS = (
     "loaded_at",
     "status",
     "message",
+    "etag",
 )
 
 
@@ -35,6 +36,7 @@ class LoadLogEntry:
     loaded_at: dt.datetime  # UTC, stored without a zone
     status: str
     message: str | None
+    etag: str | None = None  # a blob's etag when read from Blob storage; None for a local file
 
     def values(self) -> tuple[object, ...]:
         """The row in LOAD_LOG_COLUMNS order."""
@@ -90,6 +92,7 @@ def table_columns(types: Types) -> dict[str, list[tuple[str, str]]]:
             ("loaded_at", f"{types.timestamp} not null"),
             ("status", f"{types.short_text} not null"),
             ("message", types.text),
+            ("etag", types.short_text),
         ],
         rt.APPLICATIONS_TABLE: [(c, types.text) for c in rt.APPLICATION_RAW_COLUMNS] + metadata,
         rt.OUTCOMES_TABLE: [(c, types.text) for c in rt.OUTCOME_RAW_COLUMNS] + metadata,
@@ -100,3 +103,8 @@ def create_table_sql(table: str, columns: list[tuple[str, str]]) -> str:
     """`create table if not exists raw.<table> (...)` (DuckDB and PostgreSQL)."""
     body = ",\n    ".join(f"{name} {kind}" for name, kind in columns)
     return f"create table if not exists {rt.RAW_SCHEMA}.{table} (\n    {body}\n)"
+
+
+def added_log_columns(types: Types) -> list[tuple[str, str]]:
+    """Load log columns newer than some warehouses' log: added in place where missing."""
+    return [("etag", types.short_text)]

@@ -13,7 +13,13 @@ import pyodbc
 from loanops import raw_tables as rt
 from loanops.ingest.engine import Engine, Progress, Stamp, raw_column_names, read_csv_sql
 from loanops.ingest.layout import FileLayout
-from loanops.ingest.loadlog import MSSQL_TYPES, LoadLogEntry, table_columns
+from loanops.ingest.loadlog import (
+    LOAD_LOG_COLUMNS,
+    MSSQL_TYPES,
+    LoadLogEntry,
+    added_log_columns,
+    table_columns,
+)
 
 _BATCH_ROWS = 20_000  # fast_executemany sends a whole batch as one parameter array
 
@@ -36,6 +42,11 @@ class MssqlEngine(Engine):
                 f"if object_id('{rt.RAW_SCHEMA}.{table}') is null "
                 f"create table {rt.RAW_SCHEMA}.{table} ({body})"
             )
+        log = f"{rt.RAW_SCHEMA}.{rt.LOAD_LOG_TABLE}"
+        for name, kind in added_log_columns(self.types):
+            cursor.execute(
+                f"if col_length('{log}', '{name}') is null alter table {log} add {name} {kind}"
+            )
         self.conn.commit()
 
     def lock_log(self) -> None:
@@ -44,12 +55,12 @@ class MssqlEngine(Engine):
             f"select count(*) from {rt.RAW_SCHEMA}.{rt.LOAD_LOG_TABLE} with (tablockx, holdlock)"
         ).fetchall()
 
-    def last_entry(self, checksum: str) -> LoadLogEntry | None:
+    def _latest_entry(self, where: str, params: tuple[object, ...]) -> LoadLogEntry | None:
         """T-SQL has no LIMIT; `top 1` keeps the base query's meaning."""
         row = self.conn.execute(
-            f"select top 1 load_id, file_name, checksum, layout, rows, loaded_at, status, message "
-            f"from {rt.RAW_SCHEMA}.{rt.LOAD_LOG_TABLE} where checksum = ? order by load_id desc",
-            (checksum,),
+            f"select top 1 {', '.join(LOAD_LOG_COLUMNS)} "
+            f"from {rt.RAW_SCHEMA}.{rt.LOAD_LOG_TABLE} where {where} order by load_id desc",
+            params,
         ).fetchone()
         return LoadLogEntry(*row) if row else None
 

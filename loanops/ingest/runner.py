@@ -1,4 +1,4 @@
-"""Land a folder of CSV files, each exactly once and each whole or not at all."""
+"""Land a landing location's CSV files, each exactly once and each whole or not at all."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 from loanops import warehouse
 from loanops.ingest.diagnose import first_problem
 from loanops.ingest.engine import LAYOUT_TABLES, Engine, Progress, Stamp
-from loanops.ingest.layout import RejectedFileError, inspect_file, landing_files
+from loanops.ingest.landing import Landing, LandingEntry, LandingError, LocalLanding, open_landing
+from loanops.ingest.layout import RejectedFileError, inspect_file
 from loanops.ingest.loadlog import LOADED, REJECTED, LoadLogEntry, file_checksum, utc_now
 from loanops.settings import Settings
 
@@ -61,15 +62,51 @@ def ingest_folder(
     on_result: Callable[[FileResult], None] | None = None,
     progress_for: Callable[[Path], Progress | None] | None = None,
 ) -> list[FileResult]:
-    """Land every *.csv directly in the folder (default: the landing folder) into raw tables."""
-    folder = folder or settings.landing_dir
+    """Land every *.csv in the folder (default: the configured landing location) into raw tables."""
+    return ingest_landing(
+        settings,
+        LocalLanding(folder) if folder else None,
+        retry_rejected=retry_rejected,
+        on_result=on_result,
+        progress_for=progress_for,
+    )
+
+
+def select_entries(landing: Landing, names: list[str] | None = None) -> list[LandingEntry]:
+    """The named entries of the location (each must be there), or all of them when none named."""
+    entries = landing.entries()
+    if not names:
+        return entries
+    by_name = {entry.name: entry for entry in entries}
+    missing = [name for name in names if name not in by_name]
+    if missing:
+        raise LandingError(f"not in the landing location {landing.url}: {', '.join(missing)}")
+    return [by_name[name] for name in names]
+
+
+def ingest_landing(
+    settings: Settings,
+    landing: Landing | None = None,
+    names: list[str] | None = None,
+    *,
+    retry_rejected: bool = False,
+    on_result: Callable[[FileResult], None] | None = None,
+    progress_for: Callable[[Path], Progress | None] | None = None,
+) -> list[FileResult]:
+    """Land the location's *.csv files (or only the named ones) into raw tables, in name order.
+
+    The location defaults to the configured one (LOANOPS_LANDING_URL, else the landing folder).
+    """
+    landing = landing or open_landing(settings)
+    entries = select_entries(landing, names)
     engine = open_engine(settings)
     results = []
     try:
         engine.ensure_tables()
-        for path in landing_files(folder):
-            progress = progress_for(path) if progress_for else None
-            result = ingest_file(engine, path, retry_rejected=retry_rejected, progress=progress)
+        for entry in entries:
+            result = ingest_entry(
+                engine, landing, entry, retry_rejected=retry_rejected, progress_for=progress_for
+            )
             results.append(result)
             if on_result:
                 on_result(result)
@@ -78,10 +115,50 @@ def ingest_folder(
     return results
 
 
-def ingest_file(
-    engine: Engine, path: Path, *, retry_rejected: bool = False, progress: Progress | None = None
+def ingest_entry(
+    engine: Engine,
+    landing: Landing,
+    entry: LandingEntry,
+    *,
+    retry_rejected: bool = False,
+    progress_for: Callable[[Path], Progress | None] | None = None,
 ) -> FileResult:
-    """Land one file in one transaction (raw rows and its load log row), or reject it whole."""
+    """Land one entry of a location; a blob version already in the log is not even downloaded."""
+    if entry.etag is not None:
+        engine.begin()
+        try:
+            previous = engine.last_entry_for_blob(entry.name, entry.etag)
+        finally:
+            engine.rollback()  # a read only: hold no transaction open across the download
+        skip = _skip_reason(previous, retry_rejected)
+        if skip and previous is not None:
+            return FileResult(entry.name, SKIPPED, reason=skip, load_id=previous.load_id)
+    with landing.fetch(entry) as fetched:
+        progress = progress_for(fetched.path) if progress_for else None
+        return ingest_file(
+            engine,
+            fetched.path,
+            retry_rejected=retry_rejected,
+            progress=progress,
+            name=fetched.name,
+            etag=fetched.etag,
+        )
+
+
+def ingest_file(
+    engine: Engine,
+    path: Path,
+    *,
+    retry_rejected: bool = False,
+    progress: Progress | None = None,
+    name: str | None = None,
+    etag: str | None = None,
+) -> FileResult:
+    """Land one file in one transaction (raw rows and its load log row), or reject it whole.
+
+    `name` is what the log records (default: the file's name); `etag` the blob version read.
+    """
+    name = name or path.name
     checksum = file_checksum(path)
     layout_name = None
     engine.begin()
@@ -91,10 +168,10 @@ def ingest_file(
         skip = _skip_reason(previous, retry_rejected)
         if skip:
             engine.rollback()
-            return FileResult(path.name, SKIPPED, reason=skip, load_id=previous.load_id)
+            return FileResult(name, SKIPPED, reason=skip, load_id=previous.load_id)
         layout = inspect_file(path)
         layout_name = str(layout.layout)
-        stamp = Stamp(path.name, utc_now(), engine.next_load_id())
+        stamp = Stamp(name, utc_now(), engine.next_load_id())
         try:
             counts = [
                 engine.land(path, layout, table, stamp, progress)
@@ -108,14 +185,22 @@ def ingest_file(
             raise RejectedFileError("no data rows (only a header)")
         engine.write_log(
             LoadLogEntry(
-                stamp.load_id, path.name, checksum, layout_name, rows, stamp.loaded_at, LOADED, None
+                stamp.load_id,
+                name,
+                checksum,
+                layout_name,
+                rows,
+                stamp.loaded_at,
+                LOADED,
+                None,
+                etag,
             )
         )
         engine.commit()
-        return FileResult(path.name, LOADED, rows, layout_name, stamp.load_id)
+        return FileResult(name, LOADED, rows, layout_name, stamp.load_id)
     except RejectedFileError as rejection:
         engine.rollback()
-        return _reject(engine, path, checksum, layout_name, str(rejection))
+        return _reject(engine, name, etag, checksum, layout_name, str(rejection))
     except BaseException:
         engine.rollback()
         raise
@@ -133,22 +218,27 @@ def _skip_reason(previous: LoadLogEntry | None, retry_rejected: bool) -> str | N
 
 
 def _reject(
-    engine: Engine, path: Path, checksum: str, layout: str | None, reason: str
+    engine: Engine,
+    name: str,
+    etag: str | None,
+    checksum: str,
+    layout: str | None,
+    reason: str,
 ) -> FileResult:
     """Record a rejection in its own transaction: the file's rows are already rolled back."""
     engine.begin()
     try:
         engine.lock_log()
         load_id = engine.next_load_id()
-        message = f"{path.name}: {reason}"
+        message = f"{name}: {reason}"
         engine.write_log(
-            LoadLogEntry(load_id, path.name, checksum, layout, None, utc_now(), REJECTED, message)
+            LoadLogEntry(load_id, name, checksum, layout, None, utc_now(), REJECTED, message, etag)
         )
         engine.commit()
     except BaseException:
         engine.rollback()
         raise
-    return FileResult(path.name, REJECTED, 0, layout, load_id, reason)
+    return FileResult(name, REJECTED, 0, layout, load_id, reason)
 
 
 def _first_line(error: BaseException) -> str:

@@ -1,17 +1,21 @@
-"""Raw applications, outcomes and the load log: the landing folder's CSV files, each landed once."""
+"""Raw applications, outcomes and the load log: the landing location's CSV files, each once.
+
+The location is a folder or a Blob container (LOANOPS_LANDING_URL); a blob is read from the
+container into the run itself, so a run (a pod in AKS) needs nothing another run left on disk.
+"""
 
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 
 from loanops import raw_tables
-from loanops.ingest import FileResult
+from loanops.ingest import FileResult, LandingEntry, LandingError, open_landing, select_entries
 from loanops.ingest.engine import LAYOUT_TABLES
-from loanops.ingest.layout import Layout, landing_files
+from loanops.ingest.landing import Landing
+from loanops.ingest.layout import Layout
 from loanops.ingest.loadlog import LOADED, REJECTED
-from loanops.ingest.runner import ingest_file, open_engine
+from loanops.ingest.runner import ingest_entry, open_engine
 from orchestration.keys import RAW, RAW_APPLICATIONS, RAW_LOAD_LOG, RAW_OUTCOMES
 from orchestration.resources import LoanopsResource
 
@@ -26,20 +30,19 @@ TABLE_KEYS = {
 class IngestConfig(dg.Config):
     """Which landing files one run lands."""
 
-    # Names in the landing folder (the sensor's one file); empty: every *.csv. Pydantic copies
-    # list defaults per instance, so the shared-mutable-default warning does not apply.
+    # Names in the landing location (the sensor's one file or blob); empty: every *.csv.
+    # Pydantic copies list defaults per instance, so the shared-mutable-default warning does
+    # not apply.
     files: list[str] = []  # noqa: RUF012
     retry_rejected: bool = False  # land again a file whose exact content was rejected before
 
 
-def select_files(folder: Path, names: list[str]) -> list[Path]:
+def select_files(landing: Landing, names: list[str]) -> list[LandingEntry]:
     """The landing files to land: the named ones (which must exist), else every *.csv."""
-    if not names:
-        return landing_files(folder)
-    missing = [name for name in names if not (folder / name).is_file()]
-    if missing:
-        raise dg.Failure(f"not in the landing folder {folder}: {', '.join(missing)}")
-    return [folder / name for name in names]
+    try:
+        return select_entries(landing, names)
+    except LandingError as error:
+        raise dg.Failure(str(error)) from error
 
 
 def rows_by_table(results: list[FileResult]) -> Counter[str]:
@@ -70,7 +73,8 @@ def rows_by_table(results: list[FileResult]) -> Counter[str]:
         ),
         dg.AssetSpec(
             RAW_LOAD_LOG,
-            description="One row per file load: file, sha256, layout, rows, time, status.",
+            description="One row per file load: file, sha256 (and a blob's etag), layout, rows, "
+            "time, status.",
             owners=OWNERS,
             kinds=KINDS,
         ),
@@ -82,15 +86,18 @@ def ingest(
 ) -> Iterator[dg.MaterializeResult]:
     """Land new landing CSV files into the raw tables (each whole or not at all, each once)."""
     settings = loanops.settings()
-    folder = settings.landing_dir
-    folder.mkdir(parents=True, exist_ok=True)  # a fresh data folder has nothing to land yet
-    paths = select_files(folder, config.files)
+    try:
+        landing = open_landing(settings)
+    except LandingError as error:
+        raise dg.Failure(str(error)) from error
+    entries = select_files(landing, config.files)
+    context.log.info(f"landing location {landing.url}: {len(entries)} file(s) to land")
     engine = open_engine(settings)
     results = []
     try:
         engine.ensure_tables()
-        for path in paths:
-            result = ingest_file(engine, path, retry_rejected=config.retry_rejected)
+        for entry in entries:
+            result = ingest_entry(engine, landing, entry, retry_rejected=config.retry_rejected)
             log = context.log.error if result.status == REJECTED else context.log.info
             log(result.message)
             results.append(result)
