@@ -2,7 +2,7 @@
 
 The dbt tests themselves are asset checks of the dbt assets (assets/translator.py): error
 severity ones are blocking. `RETRAIN_ON_FAILURE` names the checks whose failure requests a
-retraining (sensors.py); the monitoring checks (issue 7) add themselves there.
+retraining (sensors.py); the monitoring checks add their alert checks there.
 """
 
 import json

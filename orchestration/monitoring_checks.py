@@ -4,12 +4,17 @@ Each check reads a dbt monitoring model for the run of the current champion (the
 API's predictions name), so a retrained champion is judged on its own predictions only. The PSI
 thresholds are the dbt model's (monitoring_psi.psi_status: warn from 0.10, alert from 0.25).
 The failing alert checks are in checks.RETRAIN_ON_FAILURE: the retraining sensor requests the
-training job when one fails.
+training job when one fails with ERROR severity (`requests_retraining`).
+
+No data is not a pass: with no champion, no predictions of the champion in the window (its
+latest prediction date at most WINDOW_DAYS before today, UTC) or too few to judge, a PSI check
+fails with WARN severity and says why; nothing was judged, so nothing is retrained on it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import pandas as pd
@@ -27,6 +32,14 @@ PERFORMANCE_RELATION = "monitoring.monitoring_realised_performance"
 # Fewer predictions on a day (or labelled rows) than this give PSI / AUC too noisy to act on.
 MIN_PREDICTIONS = 200
 MIN_LABELLED = 200
+# The champion's latest prediction date must be this recent (days before today, UTC) to be
+# judged: three days span a weekend without applications, a longer silence is reported.
+WINDOW_DAYS = 3
+# What the operator does about a check without data (docs/monitoring.md, "No data").
+NO_DATA_HELP = (
+    "see docs/monitoring.md 'No data': is the API scoring, and does raw/predictions name the "
+    "table the API writes?"
+)
 # Realised AUC may sit this far below the champion's test AUC (sampling noise, ageing) before
 # the check fails; it never passes below the promotion gate's floor.
 AUC_TOLERANCE = 0.05
@@ -85,25 +98,63 @@ def latest_psi(settings: Settings, run_id: str) -> pd.DataFrame:
     return frame.sort_values("psi", ascending=False)
 
 
+def no_data(reason: str, metadata: dict[str, object] | None = None) -> dg.AssetCheckResult:
+    """A failed WARN result: nothing could be judged, which is neither a pass nor drift."""
+    return dg.AssetCheckResult(
+        passed=False,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={**(metadata or {}), "status": "no data", "reason": reason, "help": NO_DATA_HELP},
+    )
+
+
+def requests_retraining(evaluation: dg.AssetCheckEvaluation | None) -> bool:
+    """True for a failed evaluation with ERROR severity: a judged drift or performance loss.
+
+    A WARN failure is a warning or a check that had no data to judge: retraining cannot help.
+    """
+    return (
+        evaluation is not None
+        and not evaluation.passed
+        and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    )
+
+
 def psi_result(
-    frame: pd.DataFrame, kinds: tuple[str, ...], statuses: tuple[str, ...], champion_version: str
+    frame: pd.DataFrame,
+    kinds: tuple[str, ...],
+    statuses: tuple[str, ...],
+    champion_version: str,
+    severity: dg.AssetCheckSeverity,
+    today: date,
 ) -> dg.AssetCheckResult:
-    """Fail when a feature of the given kinds has one of the given statuses on the latest day."""
+    """Fail when a feature of the given kinds has one of the given statuses on the latest day.
+
+    Without data in the window (or with too few predictions) the result is a failed WARN
+    that says so, whatever the check's severity.
+    """
     if frame.empty:
-        return dg.AssetCheckResult(
-            passed=True, metadata={"reason": "no predictions of the champion yet"}
+        return no_data(
+            f"no predictions of champion version {champion_version} in the monitoring models",
+            {"champion_version": champion_version},
         )
     rows = frame[frame["feature_kind"].isin(kinds)]
     predictions = int(frame["predictions"].max())
+    latest = pd.Timestamp(frame["prediction_date"].iloc[0]).date()
     metadata: dict[str, object] = {
         "champion_version": champion_version,
-        "prediction_date": str(frame["prediction_date"].iloc[0]),
+        "prediction_date": latest.isoformat(),
         "predictions": predictions,
         "max_psi": round(float(rows["psi"].max()), 4) if len(rows) else 0.0,
     }
+    if latest < today - timedelta(days=WINDOW_DAYS):
+        reason = (
+            f"no predictions of champion version {champion_version} in the last {WINDOW_DAYS} "
+            f"days before {today.isoformat()} (latest on {latest.isoformat()})"
+        )
+        return no_data(reason, metadata)
     if predictions < MIN_PREDICTIONS:
-        reason = f"{predictions} predictions: fewer than {MIN_PREDICTIONS}, not judged"
-        return dg.AssetCheckResult(passed=True, metadata={**metadata, "reason": reason})
+        reason = f"{predictions} predictions on {latest}: fewer than {MIN_PREDICTIONS} to judge"
+        return no_data(reason, metadata)
     flagged = rows[rows["psi_status"].isin(statuses)]
     metadata["flagged_features"] = ", ".join(
         f"{n} {p:.3f}" for n, p in zip(flagged["feature_name"], flagged["psi"], strict=True)
@@ -115,7 +166,7 @@ def psi_result(
     metadata["psi"] = dg.MetadataValue.md(
         "| feature | PSI | status |\n| --- | --- | --- |\n" + table
     )
-    return dg.AssetCheckResult(passed=flagged.empty, metadata=metadata)
+    return dg.AssetCheckResult(passed=flagged.empty, severity=severity, metadata=metadata)
 
 
 def _psi_check(
@@ -132,11 +183,10 @@ def _psi_check(
         settings = loanops.settings()
         current = champion(settings)
         if current is None:
-            return dg.AssetCheckResult(passed=True, metadata={"reason": "no champion"})
-        result = psi_result(latest_psi(settings, current.run_id), kinds, statuses, current.version)
-        return dg.AssetCheckResult(
-            passed=result.passed, severity=severity, metadata=result.metadata
-        )
+            return no_data("no champion in the MLflow registry: no model is monitored")
+        today = datetime.now(UTC).date()
+        frame = latest_psi(settings, current.run_id)
+        return psi_result(frame, kinds, statuses, current.version, severity, today)
 
     return check
 

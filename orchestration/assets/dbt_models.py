@@ -3,6 +3,7 @@
 # No `from __future__ import annotations` in asset modules: Dagster reads the Config and resource
 # annotations at definition time and cannot resolve them from strings.
 
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -13,7 +14,9 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from loanops.settings import REPO_ROOT
+from orchestration.assets.prediction_log import dbt_vars
 from orchestration.assets.translator import TRANSLATOR
+from orchestration.resources import LoanopsResource
 
 # Inputs of `dbt parse`: when one is newer than the manifest, the asset graph would be stale.
 PARSE_INPUTS = (
@@ -77,7 +80,10 @@ class DbtBuildConfig(dg.Config):
     name="dbt_models",
 )
 def dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    config: DbtBuildConfig,
+    loanops: LoanopsResource,
 ) -> Iterator[Any]:
     """Bronze, silver and gold: `dbt build` (models and data tests, in DAG order)."""
     # --no-write-json: Dagster takes each node's result from dbt's event stream, so the per-run
@@ -85,4 +91,7 @@ def dbt_models(
     args = ["build", "--no-write-json", *(["--full-refresh"] if config.full_refresh else [])]
     if not config.unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
+    # When the prediction store is the warehouse database, monitoring reads its own table.
+    if prediction_log := dbt_vars(loanops.settings(), loanops.store_url()):
+        args += ["--vars", json.dumps(prediction_log)]
     yield from dbt.cli(args, context=context).stream()

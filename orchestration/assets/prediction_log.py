@@ -1,8 +1,10 @@
 """The API's prediction log, copied into the warehouse when the two are different databases.
 
-Locally the store is SQLite beside a DuckDB warehouse, so new rows are copied to raw.predictions
-for the monitoring models. In Azure both are the same Azure SQL database: nothing is copied and
-monitoring reads the store's own table.
+Embedded mode: the store is SQLite beside a DuckDB warehouse, so new rows are copied to
+raw.predictions for the monitoring models. Shared-database mode (Azure SQL in production,
+PostgreSQL here): the store's `predictions` table is in the warehouse database itself, so
+nothing is copied and the dbt build reads that table where it is: `dbt_vars` gives dbt its
+schema and name (the dbt vars prediction_log_schema and prediction_log_table).
 """
 
 import json
@@ -21,7 +23,6 @@ from orchestration.keys import DEPLOYMENT, MONITORING, PREDICTION_LOG
 from orchestration.resources import LoanopsResource
 
 COPY_RELATION = "raw.predictions"
-STORE_TABLE = "predictions"
 JSON_COLUMNS = ("input_raw_data", "processed_data", "reason_codes")
 COLUMNS = {
     "prediction_id": "string",
@@ -76,6 +77,37 @@ def same_database(settings: Settings, store_url: str, env: dict[str, str] | None
     return False  # SQLite or another server: never the DuckDB file or a different warehouse
 
 
+def store_relation(store_url: str) -> tuple[str, str]:
+    """The store's predictions table as (schema, table name), its schema never left implicit.
+
+    The schema is the store's setting, else the one the store's login defaults to, asked from
+    the database (`public`, `dbo` or a schema of the login's own).
+    """
+    from serving.store.engine import make_engine
+    from serving.store.tables import TABLE_NAME, store_schema
+
+    schema = store_schema()
+    if schema is not None:
+        return schema, TABLE_NAME
+    engine = make_engine(store_url)
+    try:
+        default = sa.inspect(engine).default_schema_name
+    finally:
+        engine.dispose()
+    return str(default), TABLE_NAME
+
+
+def dbt_vars(settings: Settings, store_url: str) -> dict[str, str]:
+    """The dbt vars pointing the monitoring source at the store's own table, when it is shared.
+
+    Empty in embedded mode: the monitoring models then read the copy, raw.predictions.
+    """
+    if not same_database(settings, store_url):
+        return {}
+    schema, table = store_relation(store_url)
+    return {"prediction_log_schema": schema, "prediction_log_table": table}
+
+
 def watermark(settings: Settings) -> tuple[Any, set[str]]:
     """The latest copied timestamp and the ids copied at it (None before the first copy)."""
     if not tables.exists(settings, COPY_RELATION):
@@ -98,8 +130,8 @@ def new_rows(store_url: str, since: Any, seen: set[str]) -> pd.DataFrame:
 
     engine = make_engine(store_url)
     try:
-        if not sa.inspect(engine).has_table(STORE_TABLE):  # the API has not run yet
-            return pd.DataFrame(columns=list(COLUMNS))
+        if not sa.inspect(engine).has_table(predictions.name, schema=predictions.schema):
+            return pd.DataFrame(columns=list(COLUMNS))  # the API has not run yet
         query = sa.select(predictions)
         if since is not None:  # ">=": rows sharing the last copied timestamp may be new
             query = query.where(predictions.c.prediction_timestamp >= since)
@@ -123,21 +155,28 @@ def new_rows(store_url: str, since: Any, seen: set[str]) -> pd.DataFrame:
     group_name=MONITORING,
     owners=["team:ml-engineering"],
     kinds={"python", "table"},
-    description=f"Every decision the API made ({COPY_RELATION}, one row per prediction): new "
-    "rows of the prediction store appended to the warehouse; nothing to copy when the store is "
-    "the warehouse database (Azure SQL).",
+    description=f"Every decision the API made (one row per prediction): new rows of the "
+    f"prediction store appended to {COPY_RELATION}; when the store is the warehouse database "
+    "(Azure SQL), nothing is copied and monitoring reads the store's own predictions table.",
 )
 def prediction_log(
     context: dg.AssetExecutionContext, loanops: LoanopsResource
 ) -> dg.MaterializeResult:
-    """Append the prediction store's new rows to raw.predictions (or note that it is shared)."""
+    """Append the prediction store's new rows to raw.predictions (or name the shared table)."""
     settings = loanops.settings()
     store_url = loanops.store_url()
     shown_url = sa.make_url(store_url).render_as_string(hide_password=True)
-    if same_database(settings, store_url):
-        context.log.info("the prediction store is the warehouse: nothing to copy")
+    shared = dbt_vars(settings, store_url)
+    if shared:
+        relation = f"{shared['prediction_log_schema']}.{shared['prediction_log_table']}"
+        context.log.info(f"the prediction store is the warehouse: monitoring reads {relation}")
         return dg.MaterializeResult(
-            metadata={"copied_rows": 0, "store": shown_url, "mode": "shared database"}
+            metadata={
+                "copied_rows": 0,
+                "store": shown_url,
+                "mode": "shared database",
+                "dagster/relation_identifier": relation,
+            }
         )
     since, seen = watermark(settings)
     frame = new_rows(store_url, since, seen)

@@ -1,13 +1,43 @@
-"""The `predictions` table (the Alembic migrations create and evolve it)."""
+"""The `predictions` table (the Alembic migrations create and evolve it).
+
+Its schema is a setting, `LOANOPS_STORE_SCHEMA`: unset, the table lives in the login's default
+schema (`public` on PostgreSQL, `dbo` on SQL Server, the only one on SQLite); set, in that
+schema, which the migrations create when missing. The store, its migrations and the monitoring
+models (through Dagster) all read the table's place from here.
+"""
 
 from __future__ import annotations
 
+import os
+import re
+
 import sqlalchemy as sa
+
+SCHEMA_SETTING = "LOANOPS_STORE_SCHEMA"
+TABLE_NAME = "predictions"
+# A plain identifier: it is written unquoted into dbt vars and CREATE SCHEMA on every dialect.
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def store_schema(environ: dict[str, str] | None = None) -> str | None:
+    """The schema LOANOPS_STORE_SCHEMA names, or None for the login's default schema."""
+    env = os.environ if environ is None else environ
+    value = env.get(SCHEMA_SETTING, "").strip()
+    if not value:
+        return None
+    if not _IDENTIFIER.fullmatch(value):
+        raise ValueError(
+            f"{SCHEMA_SETTING}={value!r} is not a schema name: use letters, digits and "
+            "underscores, starting with a letter or underscore (or leave it unset for the "
+            "login's default schema)"
+        )
+    return value
+
 
 metadata = sa.MetaData()
 
 predictions = sa.Table(
-    "predictions",
+    TABLE_NAME,
     metadata,
     sa.Column("prediction_id", sa.Uuid(), primary_key=True),
     sa.Column("request_id", sa.String(64), nullable=False),
@@ -23,4 +53,5 @@ predictions = sa.Table(
     sa.Column("model_version", sa.String(64), nullable=False),
     sa.Column("latency_ms", sa.Float(), nullable=False),
     sa.Column("prediction_timestamp", sa.DateTime(timezone=True), nullable=False),
+    schema=store_schema(),  # read once per process, as every setting of the API
 )

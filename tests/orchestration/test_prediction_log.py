@@ -1,4 +1,5 @@
-"""The prediction-log copy: new rows reach raw.predictions once; a shared database copies none."""
+"""The prediction-log copy: new rows reach raw.predictions once; a shared database copies none
+and names the store's own table (tests/monitoring/test_shared_store.py builds monitoring on it)."""
 
 from __future__ import annotations
 
@@ -100,3 +101,4 @@ def test_a_shared_database_copies_nothing(orchestration_env, monkeypatch, postgr
     metadata = result.asset_materializations_for_node("raw__predictions")[0].metadata
     assert metadata["mode"].value == "shared database"
     assert metadata["copied_rows"].value == 0
+    assert metadata["dagster/relation_identifier"].value == "public.predictions"

@@ -1,13 +1,27 @@
-{#- One row per recorded prediction, typed. Until the API has scored anything (or before the
-    prediction log has been copied) raw.predictions does not exist: the model is then empty,
-    so a fresh `dbt build` succeeds. Offline compilation assumes the table exists. -#}
+{#- One row per recorded prediction, typed. The log is the copy raw.predictions (embedded
+    mode) or, when the var prediction_log_schema is set, the prediction store's own table in
+    this database (shared-database mode), whose timestamps carry a time zone: they are turned
+    into naive UTC here, as the copy stores them. Until the API has scored anything (or before
+    the log has been copied) the table does not exist: the model is then empty, so a fresh
+    `dbt build` succeeds. Offline compilation assumes the table exists. -#}
 {%- set log_relation = source('raw', 'predictions') -%}
 {%- set log_exists = var('offline_compile') or not execute
     or load_relation(log_relation) is not none -%}
+{%- set from_store = var('prediction_log_schema', none) is not none -%}
+
+{%- if from_store and target.type == 'postgres' -%}
+    {%- set predicted_at = "(prediction_timestamp at time zone 'UTC')" -%}
+{%- elif from_store and target.type == 'sqlserver' -%}
+    {%- set predicted_at = "cast(switchoffset(prediction_timestamp, '+00:00') as datetime2)" -%}
+{%- else -%}
+    {%- set predicted_at = "prediction_timestamp" -%}
+{%- endif -%}
 
 {%- if log_exists -%}
     {%- set prediction_log_rows = log_relation -%}
 {%- else -%}
+    {{- log("monitoring_predictions: " ~ log_relation ~ " does not exist yet (no prediction "
+        ~ "recorded or copied): the monitoring models are empty", info=true) -}}
     {%- set prediction_log_rows -%}
 (
 select
@@ -48,8 +62,8 @@ final as (
         cast(predicted_class as integer) as predicted_class,
         cast(threshold as {{ loanops_double() }}) as decision_threshold,
         cast(latency_ms as {{ loanops_double() }}) as latency_ms,
-        prediction_timestamp as predicted_at,
-        cast(prediction_timestamp as date) as prediction_date
+        {{ predicted_at }} as predicted_at,
+        cast({{ predicted_at }} as date) as prediction_date
     from prediction_log
 
 )

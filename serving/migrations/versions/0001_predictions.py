@@ -9,6 +9,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from serving.store.tables import predictions
+
+# The store's schema setting (None: the login's default schema); see serving/store/tables.py.
+SCHEMA = predictions.schema
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -33,13 +38,16 @@ def upgrade() -> None:
         sa.Column("model_version", sa.String(64), nullable=False),
         sa.Column("latency_ms", sa.Float(), nullable=False),
         sa.Column("prediction_timestamp", sa.DateTime(timezone=True), nullable=False),
+        schema=SCHEMA,
     )
-    op.create_index("ix_predictions_timestamp", "predictions", ["prediction_timestamp"])
-    op.create_index("ix_predictions_client_id", "predictions", ["client_id"])
+    op.create_index(
+        "ix_predictions_timestamp", "predictions", ["prediction_timestamp"], schema=SCHEMA
+    )
+    op.create_index("ix_predictions_client_id", "predictions", ["client_id"], schema=SCHEMA)
 
 
 def downgrade() -> None:
     """Drop `predictions`."""
-    op.drop_index("ix_predictions_client_id", table_name="predictions")
-    op.drop_index("ix_predictions_timestamp", table_name="predictions")
-    op.drop_table("predictions")
+    op.drop_index("ix_predictions_client_id", table_name="predictions", schema=SCHEMA)
+    op.drop_index("ix_predictions_timestamp", table_name="predictions", schema=SCHEMA)
+    op.drop_table("predictions", schema=SCHEMA)
