@@ -12,15 +12,23 @@ from typing import Any
 
 import pandas as pd
 
+from loanops import azure_auth
 from loanops import settings as settings_module
+from loanops.azure_auth import TokenCredential
 from loanops.settings import Settings
 
 
-def connect(settings: Settings | None = None, *, read_only: bool = False) -> Any:
+def connect(
+    settings: Settings | None = None,
+    *,
+    read_only: bool = False,
+    credential: TokenCredential | None = None,
+) -> Any:
     """Open a DB-API connection to the target named by LOANOPS_TARGET (caller closes it).
 
     DuckDB: a `duckdb.DuckDBPyConnection` on `settings.duckdb_path`; PostgreSQL: a psycopg 3
-    connection (autocommit off); Azure SQL: a pyodbc connection (autocommit off).
+    connection (autocommit off); Azure SQL: a pyodbc connection (autocommit off), signed in as
+    LOANOPS_MSSQL_AUTH says; `credential` replaces the token mode's own azure-identity credential.
     """
     settings = settings or settings_module.load()
     if settings.target == "duckdb":
@@ -36,7 +44,10 @@ def connect(settings: Settings | None = None, *, read_only: bool = False) -> Any
     if settings.target == "azure_sql":
         import pyodbc
 
-        return pyodbc.connect(settings_module.mssql_odbc_string(), autocommit=False)
+        odbc = settings_module.mssql_odbc_string()  # refuses an unknown sign-in mode
+        source = azure_auth.token_source(settings_module.mssql_auth(), credential)
+        attrs = source.attrs_before() if source else {}
+        return pyodbc.connect(odbc, autocommit=False, attrs_before=attrs or None)
     raise ValueError(f"unknown target {settings.target!r}")  # load() already refuses these
 
 

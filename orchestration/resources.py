@@ -20,7 +20,7 @@ class LoanopsResource(dg.ConfigurableResource):
     truth keeps Dagster, dbt and the API on the same databases.
     """
 
-    prediction_store_url: str | None = None  # LOANOPS_PREDICTION_STORE_URL, else SQLite
+    prediction_store_url: str | None = None  # LOANOPS_PREDICTION_STORE_URL(_FILE), else SQLite
     api_url: str | None = None  # LOANOPS_API_URL, else the local `loanops serve` port
     kube_context: str | None = None  # LOANOPS_KUBE_CONTEXT; unset: render, never apply
 
@@ -36,9 +36,9 @@ class LoanopsResource(dg.ConfigurableResource):
         """The API's prediction store (SQLAlchemy URL)."""
         if self.prediction_store_url:
             return self.prediction_store_url
-        from serving.store.engine import default_url
+        from serving.store.engine import configured_url
 
-        return os.environ.get("LOANOPS_PREDICTION_STORE_URL") or default_url()
+        return configured_url()  # LOANOPS_PREDICTION_STORE_URL or its _FILE, else SQLite
 
     def serving_url(self) -> str:
         """The base URL of the running scoring API."""

@@ -52,7 +52,7 @@ def _on_swap(previous: Champion | None, champion: Champion) -> None:
 def _load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     """Defaults, then LOANOPS_* variables, then the factory's overrides."""
     app.config.from_mapping(service_config.defaults())
-    app.config.from_prefixed_env("LOANOPS")
+    app.config.from_mapping(service_config.from_environment())
     app.config["API_KEYS"] = load_keys()  # env list and secret file, read together
     app.config.update({k: v for k, v in (overrides or {}).items() if v is not None})
     app.config.update(service_config.normalise(dict(app.config)))

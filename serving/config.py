@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from typing import Any
 
 from loanops import settings
 from serving.auth import load_keys
-from serving.store.engine import default_url
+from serving.store.engine import configured_url
+
+PREFIX = "LOANOPS_"
+# Other parts' credentials (the warehouse login, a service principal's secret): the API never
+# reads them, so they stay out of app.config, which error reports and debug tools can show.
+_CREDENTIAL = re.compile(r"(PASSWORD|SECRET)$")
 
 DEFAULT_MODEL_URI = "models:/loan-default@champion"
 
@@ -17,7 +24,7 @@ def defaults() -> dict[str, Any]:
     return {
         "MODEL_URI": DEFAULT_MODEL_URI,
         "MLFLOW_TRACKING_URI": settings.load().mlflow_tracking_uri,
-        "PREDICTION_STORE_URL": default_url(),
+        "PREDICTION_STORE_URL": configured_url(),
         "API_KEYS": load_keys(),
         "MAX_BATCH": 1000,
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
@@ -26,6 +33,24 @@ def defaults() -> dict[str, Any]:
         "MIGRATE": True,
         "LOG_LEVEL": "INFO",
     }
+
+
+def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """LOANOPS_* variables as config keys, except the credentials of other parts.
+
+    The prefix goes and JSON values are parsed, as Flask's `from_prefixed_env` does.
+    """
+    env = os.environ if environ is None else environ
+    out: dict[str, Any] = {}
+    for name in sorted(env):
+        key = name.removeprefix(PREFIX)
+        if key == name or _CREDENTIAL.search(key):
+            continue
+        try:
+            out[key] = json.loads(env[name])
+        except ValueError:
+            out[key] = env[name]
+    return out
 
 
 def normalise(config: dict[str, Any]) -> dict[str, Any]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 
-from loanops import settings
+from loanops import azure_auth, settings
 from serving.store.checkpoint import WAL_LIMIT_BYTES
 
 PAGE_SIZE = 16384
@@ -22,6 +24,33 @@ CACHE_KIB = 16 * 1024  # page cache per SQLite connection
 def default_url() -> str:
     """A SQLite file under the data folder."""
     return f"sqlite:///{settings.load().data_dir / 'predictions.db'}"
+
+
+def configured_url(environ: dict[str, str] | None = None) -> str:
+    """The store URL: LOANOPS_PREDICTION_STORE_URL, a file, else SQLite under the data folder.
+
+    LOANOPS_PREDICTION_STORE_URL_FILE names a mounted secret file holding the URL, so a
+    password never sits in a pod's environment.
+    """
+    env = os.environ if environ is None else environ
+    url = env.get("LOANOPS_PREDICTION_STORE_URL", "").strip()
+    path = env.get("LOANOPS_PREDICTION_STORE_URL_FILE", "").strip()
+    if url and path:
+        raise ValueError(
+            "both LOANOPS_PREDICTION_STORE_URL and LOANOPS_PREDICTION_STORE_URL_FILE are set: "
+            "keep one (the file for a URL with a password)"
+        )
+    if not path:
+        return url or default_url()
+    try:
+        text = Path(path).read_text().strip()
+    except OSError as error:
+        raise ValueError(
+            f"LOANOPS_PREDICTION_STORE_URL_FILE={path!r} cannot be read: {error.strerror}"
+        ) from error
+    if not text:
+        raise ValueError(f"LOANOPS_PREDICTION_STORE_URL_FILE={path!r} is empty: put the URL in it")
+    return text
 
 
 def dumps(value: Any) -> str:
@@ -80,8 +109,35 @@ def _postgres_lz4(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()  # keep the setting for the session, past the pool's rollbacks
 
 
-def make_engine(url: str) -> sa.Engine:
-    """An engine for the store URL (creating the SQLite folder when needed)."""
+# What the driver refuses beside an access token ("Cannot use Access Token with ...").
+_LOGIN_KEYWORDS = re.compile(r"(?:^|;)\s*(uid|pwd|authentication)\s*=", re.IGNORECASE)
+_TRUSTED = re.compile(r";?\s*Trusted_Connection\s*=\s*Yes", re.IGNORECASE)
+
+
+def _sign_in_with_token(engine: sa.Engine, source: azure_auth.TokenSource, mode: str) -> None:
+    """Hand each new SQL Server connection an Entra token (SQLAlchemy's `do_connect` event).
+
+    SQLAlchemy adds `Trusted_Connection=Yes` to a URL without a user; it goes, as SQLAlchemy's
+    own access-token recipe does, because the driver takes no other login beside a token.
+    """
+
+    @sa.event.listens_for(engine, "do_connect")
+    def _provide_token(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict) -> None:
+        cargs[0] = _TRUSTED.sub("", cargs[0])
+        if _LOGIN_KEYWORDS.search(cargs[0]):
+            raise ValueError(
+                f"LOANOPS_MSSQL_AUTH={mode} signs in with a token: remove the user, password "
+                "and Authentication from the prediction store URL"
+            )
+        cparams["attrs_before"] = {**cparams.get("attrs_before", {}), **source.attrs_before()}
+
+
+def make_engine(url: str, *, credential: azure_auth.TokenCredential | None = None) -> sa.Engine:
+    """An engine for the store URL (creating the SQLite folder when needed).
+
+    A SQL Server URL signs in as LOANOPS_MSSQL_AUTH says (loanops/settings.py); `credential`
+    replaces the token mode's own azure-identity credential.
+    """
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -95,4 +151,9 @@ def make_engine(url: str) -> sa.Engine:
     )  # fmt: skip
     if parsed.get_backend_name() == "postgresql":
         sa.event.listen(engine, "connect", _postgres_lz4)
+    if parsed.get_backend_name() == "mssql":
+        mode = settings.mssql_auth()  # an unknown mode stops the API at start
+        source = azure_auth.token_source(mode, credential)
+        if source is not None:
+            _sign_in_with_token(engine, source, mode)
     return engine
