@@ -12,7 +12,7 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 from loanops import settings as settings_module
 from loanops import warehouse
 from loanops.ingest.landing import Landing, open_landing
-from orchestration import checks, jobs
+from orchestration import checks, jobs, monitoring_checks
 
 LANDING_INTERVAL_SECONDS = 30
 RETRAINING_INTERVAL_SECONDS = 60
@@ -121,7 +121,9 @@ def failed_checks(
         if record.status == AssetCheckExecutionRecordStatus.PLANNED:
             continue  # still running: decide on its result next time
         seen[name] = record.id
-        if record.status == AssetCheckExecutionRecordStatus.FAILED:
+        # A WARN failure (a warning, or no data to judge) is not a reason to retrain.
+        failed = record.status == AssetCheckExecutionRecordStatus.FAILED
+        if failed and monitoring_checks.requests_retraining(record.evaluation):
             failures.append((key, record.id))
     return failures, json.dumps(seen, sort_keys=True)
 

@@ -32,15 +32,16 @@ wsgi_app = "serving.wsgi:app"
 
 
 def on_starting(server: Any) -> None:
-    """Empty the metrics folder and bring the store schema up to date, once, in the master."""
+    """Empty the metrics folder and bring the store schema up to date (unless told not to)."""
     folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
-    from serving.config import defaults
     from serving.store import migrate
+    from serving.store.engine import configured_url
 
-    url = os.environ.get("LOANOPS_PREDICTION_STORE_URL", defaults()["PREDICTION_STORE_URL"])
-    migrate.upgrade(url)
+    # LOANOPS_MIGRATE=false: a release step (the pod's init container) has migrated already.
+    if os.environ.get("LOANOPS_MIGRATE", "true").lower() not in ("0", "false", "no"):
+        migrate.upgrade(configured_url())
     os.environ["LOANOPS_MIGRATE"] = "0"  # workers inherit it: no concurrent migrations
 
 

@@ -6,22 +6,20 @@ serving/store/tables.py), created here when missing; unset, both stay in the log
 
 from __future__ import annotations
 
-import os
-
 import sqlalchemy as sa
 from alembic import context
 
-from serving.store.engine import default_url, make_engine
+from serving.store.engine import configured_url, make_engine
 from serving.store.tables import SCHEMA_SETTING, metadata, predictions
 
 SCHEMA = predictions.schema
 
 
 def _url() -> str:
-    """Where to migrate: -x url=..., then sqlalchemy.url, then LOANOPS_PREDICTION_STORE_URL."""
+    """Where to migrate: -x url=..., then sqlalchemy.url, then the store's configured URL."""
     explicit = context.get_x_argument(as_dictionary=True).get("url")
     configured = context.config.get_main_option("sqlalchemy.url")
-    return explicit or configured or os.environ.get("LOANOPS_PREDICTION_STORE_URL") or default_url()
+    return explicit or configured or configured_url()
 
 
 def _check_dialect(url: str) -> None:

@@ -81,14 +81,14 @@ def test_files_already_ingested_outside_the_sensor_trigger_nothing(orchestration
 MONITORED = dg.AssetKey(["monitoring", "score_psi"])
 
 
-def _monitored(passed: bool) -> list:
+def _monitored(passed: bool, severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR) -> list:
     @dg.asset(key=MONITORED)
     def score_psi() -> None:
         return None
 
     @dg.asset_check(asset=MONITORED, name="psi_below_alert")
     def psi_below_alert() -> dg.AssetCheckResult:
-        return dg.AssetCheckResult(passed=passed)
+        return dg.AssetCheckResult(passed=passed, severity=severity)
 
     return [score_psi, psi_below_alert]
 
@@ -110,6 +110,21 @@ def test_retraining_sensor_requests_training_once_per_failure():
 
         again = sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor))
         assert not again.run_requests  # the same failed evaluation never asks twice
+
+
+def test_retraining_sensor_ignores_a_warn_failure():
+    # A WARN failure is a warning or "no predictions to judge": retraining cannot help.
+    check = dg.AssetCheckKey(MONITORED, "psi_below_alert")
+    sensor = sensors.build_retraining_sensor([check])
+    with dg.DagsterInstance.ephemeral() as instance:
+        warn = dg.AssetCheckSeverity.WARN
+        dg.materialize(_monitored(passed=False, severity=warn), instance=instance)
+        result = sensor(dg.build_sensor_context(instance=instance))
+        assert not result.run_requests
+
+        dg.materialize(_monitored(passed=False), instance=instance)  # then a judged drift
+        result = sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor))
+        assert len(result.run_requests) == 1
 
 
 def test_retraining_sensor_waits_for_monitoring_checks():
