@@ -156,6 +156,11 @@ ID_COLUMN = "ID"
 LABEL_COLUMN = "Default"
 FIRST_ID = 12_100_001
 
+# Other names accepted for a published column, mapped to it: the correct spelling of the
+# published typo. Files and requests may use either; everything downstream sees the published
+# name (and its raw name, which already fixes the typo).
+NAME_ALIASES: dict[str, str] = {"Client_City_Rating": "Cleint_City_Rating"}
+
 PUBLISHED_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 APPLICATION_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind != Kind.LABEL)
 INPUT_COLUMNS: tuple[str, ...] = tuple(

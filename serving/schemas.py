@@ -1,123 +1,193 @@
-"""Request and response models, built from the published schema (loanops.schema).
+"""Request validation and the response models.
 
-Values are kept exactly as sent (numbers or text), because the feature definition cleans
-text the way dbt cleans the landed CSV: junk tokens become missing and are accepted, while
-a number outside its published range rejects the application (422 naming the field).
+An application is a JSON object of published fields (or their snake_case names, or a declared
+alias), at least one of them, each at most once. Values are kept exactly as sent (numbers or
+text), because the feature definition cleans text the way dbt cleans the landed CSV: junk text
+becomes missing and is accepted, while a number outside its published range (sent as a number
+or as text) rejects the application. Every problem is reported once per field, in plain words.
 """
 
 from __future__ import annotations
 
+import math
 import operator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from difflib import get_close_matches
+from typing import Any
 
 import numpy as np
-from pydantic import (
-    AfterValidator,
-    AliasChoices,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
-    StrictStr,
-    TypeAdapter,
-    create_model,
-)
+from pydantic import BaseModel, Field
 
 from loanops.features import frame, spec
-from loanops.schema import APPLICATION_COLUMNS, BY_NAME, Kind, raw_name
-
-Number = StrictInt | StrictFloat | StrictStr | None
-Flag = StrictInt | StrictFloat | StrictStr | StrictBool | None
-Text = StrictStr | StrictInt | StrictFloat | None
-_RULES = {rule.source: rule for rule in spec.NUMBERS}
-
-
-def _in_range(rule: spec.NumberRule) -> AfterValidator:
-    """A validator that rejects a value whose cleaned number lies outside the rule's range."""
-    message, parse = rule.range_message, frame.parse_number
-
-    def check(value: Any) -> Any:
-        if rule.outside(parse(value)):
-            raise ValueError(message)
-        return value
-
-    return AfterValidator(check)
-
-
-def _bounds(rule: spec.NumberRule) -> Any:
-    """Add the published range to the numeric branches of a field's JSON schema."""
-
-    def extra(schema: dict[str, Any]) -> None:
-        for branch in schema.get("anyOf", []):
-            if branch.get("type") in ("integer", "number"):
-                branch.update(minimum=rule.low, maximum=rule.high)
-
-    return extra
-
-
-def _field(name: str) -> tuple[Any, Any]:
-    """The pydantic type and Field of one published column."""
-    column = BY_NAME[name]
-    alias = AliasChoices(name, raw_name(name))
-    info = Field(None, validation_alias=alias, serialization_alias=name)
-    if column.kind == Kind.NUMBER:
-        rule = _RULES[name]
-        info = Field(
-            None,
-            validation_alias=alias,
-            serialization_alias=name,
-            description=f"{column.description} Number or text; junk text counts as missing.",
-            json_schema_extra=_bounds(rule),
-        )
-        return Annotated[Number, _in_range(rule)], info
-    info.description = column.description
-    return (Flag if column.kind == Kind.FLAG else Text), info
-
-
-Application = create_model(  # type: ignore[call-overload]
-    "Application",
-    __config__=ConfigDict(extra="ignore", populate_by_name=False),
-    __doc__="One loan application: the published fields (or their snake_case names), all optional.",
-    **{name: _field(name) for name in APPLICATION_COLUMNS},
+from loanops.schema import (
+    APPLICATION_COLUMNS,
+    BY_NAME,
+    LABEL_COLUMN,
+    NAME_ALIASES,
+    Kind,
+    raw_name,
 )
 
+# Every name a client may use for a field, mapped to the published name.
+FIELD_NAMES: dict[str, str] = {
+    **{name: name for name in APPLICATION_COLUMNS},
+    **{raw_name(name): name for name in APPLICATION_COLUMNS},
+    **{alias: name for alias, name in NAME_ALIASES.items() if name in BY_NAME},
+}
+# The exact Python types (as JSON decoding gives them) each kind of field takes, and how the
+# error message says so. bool is not a number here: `true` means something only for a flag.
+_NONE = type(None)
+TYPES: dict[Kind, frozenset[type]] = {
+    Kind.NUMBER: frozenset({int, float, str, _NONE}),
+    Kind.FLAG: frozenset({int, float, str, bool, _NONE}),
+    Kind.CATEGORY: frozenset({str, int, float, _NONE}),
+    Kind.ID: frozenset({str, int, float, _NONE}),
+}
+_EXPECTED = {
+    Kind.NUMBER: "a number or text",
+    Kind.FLAG: "0/1, true/false, a number or text",
+    Kind.CATEGORY: "text or a number",
+    Kind.ID: "text or a number",
+}
+_JSON_TYPES = {dict: "an object", list: "an array", str: "text", _NONE: "null"}
+# Every accepted name lowercased, for suggestions (a misspelling is often a case slip too).
+_LOWERED = {name.lower(): published for name, published in FIELD_NAMES.items()}
+_LABEL_NAMES = frozenset({LABEL_COLUMN, raw_name(LABEL_COLUMN)})
+RULES: dict[str, spec.NumberRule] = {rule.source: rule for rule in spec.NUMBERS}
+SHAPE = 'one application: a JSON object of its fields, such as {"Client_Income": 6750}'
+BATCH_SHAPE = '{"applications": [...]}: a JSON object whose `applications` lists the applications'
 
-def raw_record(application: BaseModel) -> dict[str, Any]:
-    """The application keyed by published names, values as sent."""
-    return application.model_dump(by_alias=True)
+
+class InvalidRequestError(ValueError):
+    """The body is not what the endpoint takes: one {field, message} per problem."""
+
+    def __init__(self, message: str, details: list[dict[str, str]]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
 
 
-APPLICATIONS = TypeAdapter(list[Application])  # type: ignore[valid-type]
+def _json_type(value: Any) -> str:
+    """How a JSON value's type reads in an error message."""
+    if type(value) is bool:
+        return "true" if value else "false"
+    return _JSON_TYPES.get(type(value), "a number")
 
-# The plain path: the exact Python types that `Application` accepts for each kind of field
-# (pydantic's strict types: bool is not an int, subclasses are not taken). A batch whose values
-# all have such types, within range, is what pydantic would accept unchanged; anything else
-# (and every error) goes through pydantic, which decides and names the invalid fields.
-# About 5x cheaper than pydantic's union validation for a batch of 1,000 applications.
-_PLAIN = frozenset({int, float, str, type(None)})
+
+def _bound(value: float) -> str:
+    """A range bound as a lender writes it (100000000, not 1e+08)."""
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def outside(rule: spec.NumberRule, value: Any) -> bool:
+    """Whether a sent value lies outside the rule's range.
+
+    Text is read as the feature definition reads it (junk is missing, never outside); a JSON
+    number by its value, whatever text it would print as; NaN and infinities, which JSON lacks
+    but some encoders write, count as missing.
+    """
+    kind = type(value)
+    if kind is str:
+        number = frame.parse_number(value)
+    elif kind is int or (kind is float and math.isfinite(value)):
+        number = value
+    else:
+        return False
+    return number < rule.low or number > rule.high
+
+
+def _unknown(key: str, value: Any, batch: bool) -> str:
+    """Why a key is not a field, with the published name it most resembles."""
+    if not batch and key == "applications":
+        return "`applications` is not a field; POST several applications to /v1/predictions/batch"
+    if key in _LABEL_NAMES:
+        return f"`{key}` is the outcome the model predicts, not part of an application"
+    if type(value) is dict:
+        return (
+            f"`{key}` is not a field; send the application's fields at the top level of the "
+            f"body, not wrapped in `{key}`"
+        )
+    close = get_close_matches(key.lower(), _LOWERED, n=1, cutoff=0.75)
+    if close:
+        return f"`{key}` is not a field; did you mean `{_LOWERED[close[0]]}`?"
+    return f"`{key}` is not a field of an application (see /openapi.json for the fields)"
+
+
+def _field_problem(key: str, name: str, value: Any) -> str | None:
+    """What is wrong with one field's value, or None."""
+    kind = BY_NAME[name].kind
+    if type(value) not in TYPES[kind]:
+        return f"`{key}` must be {_EXPECTED[kind]}, got {_json_type(value)}"
+    rule = RULES.get(name)
+    if rule is not None and outside(rule, value):
+        return f"`{key}` must be between {_bound(rule.low)} and {_bound(rule.high)}"
+    return None
+
+
+def check_application(item: Any, where: str = "", batch: bool = False) -> list[dict[str, str]]:
+    """Every problem of one application, one per field; empty when it is valid.
+
+    `where`: the prefix of the field paths ("applications.3." in a batch).
+    """
+    if type(item) is not dict:
+        hint = " (several go to /v1/predictions/batch)" if type(item) is list and not batch else ""
+        field = where.rstrip(".") or "body"
+        return [{"field": field, "message": f"expected {SHAPE}; got {_json_type(item)}{hint}"}]
+    if not item:
+        field = where.rstrip(".") or "body"
+        return [{"field": field, "message": "an application needs at least one field; got {}"}]
+    problems, seen = [], {}
+    for key, value in item.items():
+        name = FIELD_NAMES.get(key)
+        if name is None:
+            problem = _unknown(key, value, batch)
+        elif name in seen:
+            problem = f"`{key}` and `{seen[name]}` are the same field; send it once"
+        else:
+            seen[name] = key
+            problem = _field_problem(key, name, value)
+        if problem is not None:
+            problems.append({"field": f"{where}{key}", "message": problem})
+    return problems
+
+
+def _record(item: dict[str, Any]) -> dict[str, Any]:
+    """A valid application keyed by published names (missing fields None), values as sent."""
+    by_name = {FIELD_NAMES[key]: value for key, value in item.items()}
+    return {name: by_name.get(name) for name in _NAMES}
+
+
+# The fast path: an application whose keys are all published names (or all known, each field
+# once) and whose values all have accepted types, within range, is valid as it stands; anything
+# else goes to `check_application`, which decides and names every problem. It costs a set
+# comparison and a type scan, about 5x less than a general validator for a batch of 1,000.
+_PLAIN = frozenset({int, float, str, _NONE})
 _PLAIN_OR_BOOL = _PLAIN | {bool}
 _NAMES = tuple(APPLICATION_COLUMNS)
-_ALIASES = tuple((name, raw_name(name)) for name in APPLICATION_COLUMNS)
+_PUBLISHED = frozenset(_NAMES)
+_KNOWN = frozenset(FIELD_NAMES)
 _BOOL_OK = frozenset(i for i, n in enumerate(_NAMES) if BY_NAME[n].kind == Kind.FLAG)
 _ALL_PUBLISHED = operator.itemgetter(*_NAMES)
 _NUMBER_RULES = tuple((_NAMES.index(r.source), r) for r in spec.NUMBERS)
-_ABSENT = object()
+_NUMERIC = frozenset({int, float})
+_BOUNDS = tuple((index, rule.low, rule.high) for index, rule in _NUMBER_RULES)
 
 
 def _plain_values(item: Any) -> tuple[Any, ...] | None:
-    """One application's values in published order if all are plain; None otherwise."""
-    if type(item) is not dict:
+    """One application's values in published order if it is plainly valid bar ranges; else None."""
+    if type(item) is not dict or not item:
         return None
-    try:  # the common case: every published name present (the first alias wins in pydantic)
-        values = _ALL_PUBLISHED(item)
-    except KeyError:
-        values = tuple(
-            value if (value := item.get(name, _ABSENT)) is not _ABSENT else item.get(alias)
-            for name, alias in _ALIASES
-        )
+    keys = item.keys()
+    if keys <= _PUBLISHED:
+        try:  # the common case: every published name present
+            values = _ALL_PUBLISHED(item)
+        except KeyError:
+            values = tuple(map(item.get, _NAMES))
+    elif keys <= _KNOWN and len({FIELD_NAMES[key] for key in keys}) == len(keys):
+        by_name = {FIELD_NAMES[key]: value for key, value in item.items()}
+        values = tuple(map(by_name.get, _NAMES))
+    else:
+        return None
     kinds = set(map(type, values))
     if kinds <= _PLAIN:
         return values
@@ -132,20 +202,34 @@ def _numbers_in_range(columns: list[tuple[Any, ...]]) -> dict[str, np.ndarray] |
     """The numeric columns as the feature definition parses them, or None if any is out of range.
 
     Scoring reuses them (`frame.parse_number_columns` gives the same arrays), so a batch's
-    numbers are parsed once.
+    numbers are parsed once. A JSON number the parse reads as missing (exponent form, 16+
+    digits) is checked by its value, as `outside` does.
     """
     numbers: dict[str, np.ndarray] = {}
     for index, rule in _NUMBER_RULES:
-        values = frame.parse_numbers(columns[index])
+        column = columns[index]
+        values = frame.parse_numbers(column)
         if rule.outside(values).any():
             return None
+        for row in np.flatnonzero(np.isnan(values)):
+            if type(column[row]) in _NUMERIC and outside(rule, column[row]):
+                return None
         numbers[rule.source] = values
     return numbers
 
 
 def _row_in_range(row: tuple[Any, ...]) -> bool:
-    """`_numbers_in_range` for one application (numpy's per-call overhead dominates there)."""
-    return not any(rule.outside(frame.parse_number(row[index])) for index, rule in _NUMBER_RULES)
+    """`outside` over one application's numbers, inlined: the single-request path runs it."""
+    parse = frame.parse_number
+    for index, low, high in _BOUNDS:
+        value = row[index]
+        if value is None:
+            continue
+        if type(value) is str:
+            value = parse(value)  # NaN for junk, which no comparison below holds for
+        if (value < low or value > high) and -math.inf < value < math.inf:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -156,10 +240,34 @@ class Validated:
     numbers: dict[str, np.ndarray] | None = None  # frame.parse_number_columns of the records
 
 
+def batch_items(body: Any) -> list[Any]:
+    """The list of applications of a batch body; InvalidRequestError says what shape is expected."""
+    if type(body) is not dict:
+        got = _json_type(body)
+        raise InvalidRequestError(
+            "the body is not a batch",
+            [{"field": "body", "message": f"expected {BATCH_SHAPE}; got {got}"}],
+        )
+    details = [
+        {"field": key, "message": f"`{key}` is not part of a batch; send {BATCH_SHAPE}"}
+        for key in body
+        if key != "applications"
+    ]
+    items = body.get("applications")
+    if type(items) is not list or not items:
+        got = "an empty array" if items == [] else _json_type(items)
+        got = "got nothing" if "applications" not in body else f"got {got}"
+        message = f"`applications` must be a non-empty array of applications; {got}"
+        details.insert(0, {"field": "applications", "message": message})
+    if details:
+        raise InvalidRequestError("the body is not a batch", details)
+    return items
+
+
 def validate_batch(items: list[Any]) -> Validated:
     """Raw records (published names, values as sent) of valid applications.
 
-    Raises pydantic's ValidationError, naming every invalid field, when any is invalid.
+    Raises InvalidRequestError, naming every problem of every application, when any is invalid.
     """
     rows = [_plain_values(item) for item in items]
     if rows and all(row is not None for row in rows):
@@ -167,22 +275,25 @@ def validate_batch(items: list[Any]) -> Validated:
         if numbers is not None:
             records = [dict(zip(_NAMES, row, strict=True)) for row in rows]  # type: ignore[arg-type]
             return Validated(records, numbers)
-    return Validated(APPLICATIONS.dump_python(APPLICATIONS.validate_python(items), by_alias=True))
+    problems = [
+        problem
+        for i, item in enumerate(items)
+        for problem in check_application(item, f"applications.{i}.", batch=True)
+    ]
+    if problems:
+        raise InvalidRequestError("some applications are invalid", problems)
+    return Validated([_record(item) for item in items])
 
 
 def validate_application(body: Any) -> dict[str, Any]:
-    """The raw record of one valid application; ValidationError names the invalid fields."""
+    """The raw record of one valid application; InvalidRequestError names every problem."""
     row = _plain_values(body)
     if row is not None and _row_in_range(row):
         return dict(zip(_NAMES, row, strict=True))
-    return raw_record(Application.model_validate(body))
-
-
-class BatchRequest(BaseModel):
-    """Many applications scored and recorded together."""
-
-    model_config = ConfigDict(extra="ignore")
-    applications: list[Application] = Field(min_length=1)  # type: ignore[valid-type]
+    problems = check_application(body)
+    if problems:
+        raise InvalidRequestError("the body is not a valid application", problems)
+    return _record(body)
 
 
 class _Scored(BaseModel):

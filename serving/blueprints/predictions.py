@@ -6,50 +6,45 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Response, current_app
-from pydantic import ValidationError
 
 from serving.app import runtime
 from serving.blueprints.common import authenticate, json_body, json_response, score
-from serving.errors import ApiError, validation_details
-from serving.schemas import validate_application, validate_batch
+from serving.errors import ApiError
+from serving.schemas import InvalidRequestError, batch_items, validate_application, validate_batch
 
 bp = Blueprint("predictions", __name__, url_prefix="/v1/predictions")
 bp.before_request(authenticate)
 
 
-def _invalid(details: list[dict[str, str]]) -> ApiError:
-    """The 422 for invalid fields."""
-    return ApiError(422, "invalid_fields", "some fields are invalid", details)
-
-
-def _application(body: Any, prefix: tuple[Any, ...] = ()) -> dict[str, Any]:
-    """One validated application as a raw record (published names, values as sent)."""
-    try:
-        return validate_application(body)
-    except ValidationError as exc:
-        raise _invalid(validation_details(exc, prefix)) from None
+def _invalid(exc: InvalidRequestError) -> ApiError:
+    """The 422 naming each problem of the body."""
+    return ApiError(422, "invalid_fields", exc.message, exc.details)
 
 
 @bp.post("")
 def predict() -> Response:
     """Score, record and return one application."""
-    return json_response(score([_application(json_body())])[0])
+    try:
+        record = validate_application(json_body())
+    except InvalidRequestError as exc:
+        raise _invalid(exc) from None
+    return json_response(score([record])[0])
 
 
 @bp.post("/batch")
 def predict_batch() -> Response:
     """Score, record and return many applications (all or none)."""
-    body = json_body()
-    items = body.get("applications") if isinstance(body, dict) else None
-    if not isinstance(items, list) or not items:
-        raise _invalid([{"field": "applications", "message": "a non-empty list is required"}])
-    limit = current_app.config["MAX_BATCH"]
-    if len(items) > limit:
-        raise _invalid([{"field": "applications", "message": f"at most {limit} applications"}])
-    try:  # one call for the list: every invalid field of every application, in order
+    try:  # one call for the list: every problem of every application, in order
+        items = batch_items(json_body())
+        limit = current_app.config["MAX_BATCH"]
+        if len(items) > limit:
+            message = f"at most {limit} applications in one batch; got {len(items)}"
+            raise InvalidRequestError("too many applications", [
+                {"field": "applications", "message": message}
+            ])  # fmt: skip
         valid = validate_batch(items)
-    except ValidationError as exc:
-        raise _invalid(validation_details(exc, ("applications",))) from None
+    except InvalidRequestError as exc:
+        raise _invalid(exc) from None
     answers = score(valid.records, valid.numbers)
     first = answers[0]
     return json_response({
@@ -58,17 +53,14 @@ def predict_batch() -> Response:
     })  # fmt: skip
 
 
-@bp.get("/<prediction_id>")
-def get_prediction(prediction_id: str) -> tuple[dict[str, Any], int]:
+# A UUID converter, so that /batch is not also read as an id (OPTIONS would advertise GET there).
+@bp.get("/<uuid:prediction_id>")
+def get_prediction(prediction_id: uuid.UUID) -> tuple[dict[str, Any], int]:
     """The stored record of one prediction."""
-    try:
-        key = uuid.UUID(prediction_id)
-    except ValueError:
-        raise ApiError(404, "not_found", "no prediction with this id") from None
     from serving.store import StoreUnavailableError
 
     try:
-        row = runtime().store.get(key)
+        row = runtime().store.get(prediction_id)
     except StoreUnavailableError:
         raise ApiError(503, "store_unavailable", "the prediction store is unavailable") from None
     if row is None:

@@ -10,6 +10,7 @@ form.addEventListener("submit", async (event) => {
   const error = document.getElementById("error");
   const result = document.getElementById("result");
   error.hidden = true;
+  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
   const response = await fetch("/v1/predictions", {
     method: "POST",
     headers: {
@@ -21,8 +22,14 @@ form.addEventListener("submit", async (event) => {
   const data = await response.json();
   if (!response.ok) {
     result.hidden = true;
-    const fields = (data.details || []).map((d) => d.field + ": " + d.message).join("; ");
-    error.textContent = data.message + (fields ? " (" + fields + ")" : "");
+    // Each detail names its field in its message; the field's input is marked as well.
+    const details = data.details || [];
+    error.textContent = data.message + (details.length ? ": " : "")
+      + details.map((d) => d.message).join("; ");
+    for (const d of details) {
+      const input = document.getElementById("f_" + d.field);
+      if (input) input.setAttribute("aria-invalid", "true");
+    }
     error.hidden = false;
     return;
   }

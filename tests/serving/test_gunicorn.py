@@ -18,11 +18,6 @@ import sqlalchemy as sa
 from tests.serving.conftest import API_KEY, AUTH
 from tests.serving.samples import example
 
-CHECKS = (
-    "not_a_server_error,status_code_conformance,content_type_conformance,"
-    "response_schema_conformance"
-)
-
 
 def _requests_served(url: str) -> int:
     text = requests.get(f"{url}/metrics", timeout=10).text
@@ -36,7 +31,13 @@ def _requests_served(url: str) -> int:
     )
 
 
-def test_schemathesis_finds_no_5xx_and_no_schema_violation(gunicorn, data_dir):
+def test_schemathesis_finds_nothing_with_every_check_in_both_modes(gunicorn, data_dir):
+    """Valid bodies are answered 200 and invalid ones 4xx, as the OpenAPI document says.
+
+    Every check: no 5xx, statuses, content types, response schemas and headers as documented,
+    schema-valid bodies accepted, schema-invalid ones rejected, no undocumented method in an
+    `Allow` header, 405 for undocumented methods, no success without a key.
+    """
     server = gunicorn(workers=2, LOANOPS_MAX_BATCH="50")  # /openapi.json says maxItems 50
     before = _requests_served(server.url)
     # One schemathesis worker: with two, hypothesis compiles strategies in threads and CPython
@@ -45,16 +46,35 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(gunicorn, data_dir):
     # 2 gunicorn workers and the stateful phase.
     out = subprocess.run(
         [str(Path(sys.executable).parent / "schemathesis"), "run", f"{server.url}/openapi.json",
-         "--checks", CHECKS, "--max-examples", "120", "--seed", "7", "--workers", "1",
-         "--request-timeout", "60", "-H", f"Authorization: Bearer {API_KEY}",
+         "--checks", "all", "--mode", "all", "--max-examples", "120", "--seed", "7",
+         "--workers", "1", "--request-timeout", "60", "-H", f"Authorization: Bearer {API_KEY}",
          "--generation-allow-x00", "false"],
-        capture_output=True, text=True, timeout=480, check=False,
+        capture_output=True, text=True, timeout=720, check=False,
         env=os.environ | {"NO_COLOR": "1"},
     )  # fmt: skip
     (data_dir / "schemathesis.txt").write_text(out.stdout + out.stderr)
     assert out.returncode == 0, out.stdout[-6000:]
     served = _requests_served(server.url) - before
     assert served >= 1000, f"only {served} requests were generated"
+    # Both modes ran: schemathesis sent schema-invalid bodies too, and the API rejected them.
+    statuses = _statuses(server.url)
+    assert statuses.get(("/v1/predictions", "422"), 0) >= 50, statuses
+    assert statuses.get(("/v1/predictions/batch", "422"), 0) >= 50, statuses
+    assert statuses.get(("/v1/predictions", "200"), 0) >= 50, statuses
+    assert statuses.get(("/v1/predictions/batch", "200"), 0) >= 50, statuses
+
+
+def _statuses(url: str) -> dict[tuple[str, str], float]:
+    """Requests served per (endpoint, status), summed over methods and workers."""
+    text = requests.get(f"{url}/metrics", timeout=10).text
+    out: dict[tuple[str, str], float] = {}
+    for labels, value in re.findall(
+        r"^loanops_http_requests_total\{([^}]*)\} (\S+)$", text, re.MULTILINE
+    ):
+        label = dict(re.findall(r'(\w+)="([^"]*)"', labels))
+        key = (label["endpoint"], label["status"])
+        out[key] = out.get(key, 0) + float(value)
+    return out
 
 
 def test_sigkill_of_a_worker_under_load_loses_nothing(gunicorn, data_dir):

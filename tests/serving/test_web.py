@@ -57,10 +57,12 @@ def test_officer_scores_an_application(live_url, data_dir, tmp_path):
             page.click("#submit")
             page.wait_for_selector("#error:not([hidden])", timeout=30_000)
             error = page.inner_text("#error")
+            marked = page.get_attribute("#f_Client_Income", "aria-invalid")
         finally:
             browser.close()
     assert pd_text.endswith("%") and 0 <= float(pd_text.rstrip(" %")) <= 100
     assert decision in ("approve", "decline")
     assert reasons and all(reasons)
-    assert "Client_Income" in error
+    assert "`Client_Income` must be between 0 and 100000000" in error
+    assert marked == "true"  # the offending input is marked too
     assert (data_dir / "officer-form.png").stat().st_size > 1000
