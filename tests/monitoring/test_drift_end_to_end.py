@@ -24,6 +24,7 @@ import pytest
 
 from loanops import warehouse
 from loanops.generator import generate_book
+from loanops.schema import APPLICATION_COLUMNS
 from ml import reference
 from orchestration import checks, sensors
 from orchestration.definitions import ASSETS, RESOURCES
@@ -94,7 +95,8 @@ def _score(root: Path, data: Path, applications: pd.DataFrame) -> int:
         while loader.current is None:
             assert time.monotonic() < deadline, f"model did not load: {loader.last_error}"
             time.sleep(0.1)
-        records = applications.astype(object).where(applications.notna(), None).to_dict("records")
+        sent = applications[list(APPLICATION_COLUMNS)]  # the outcome is not part of an application
+        records = sent.astype(object).where(sent.notna(), None).to_dict("records")
         client = app.test_client()
         scored = 0
         for start in range(0, len(records), 1000):
