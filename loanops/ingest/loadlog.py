@@ -21,6 +21,7 @@ LOAD_LOG_COLUMNS = (
     "status",
     "message",
     "etag",
+    "header_mapping",
 )
 
 
@@ -37,6 +38,9 @@ class LoadLogEntry:
     status: str
     message: str | None
     etag: str | None = None  # a blob's etag when read from Blob storage; None for a local file
+    # JSON {as sent: published} of the headers read as a published name they did not spell
+    # exactly (case, padding, a known alias); None when every header was the published name
+    header_mapping: str | None = None
 
     def values(self) -> tuple[object, ...]:
         """The row in LOAD_LOG_COLUMNS order."""
@@ -93,6 +97,7 @@ def table_columns(types: Types) -> dict[str, list[tuple[str, str]]]:
             ("status", f"{types.short_text} not null"),
             ("message", types.text),
             ("etag", types.short_text),
+            ("header_mapping", types.text),
         ],
         rt.APPLICATIONS_TABLE: [(c, types.text) for c in rt.APPLICATION_RAW_COLUMNS] + metadata,
         rt.OUTCOMES_TABLE: [(c, types.text) for c in rt.OUTCOME_RAW_COLUMNS] + metadata,
@@ -107,4 +112,4 @@ def create_table_sql(table: str, columns: list[tuple[str, str]]) -> str:
 
 def added_log_columns(types: Types) -> list[tuple[str, str]]:
     """Load log columns newer than some warehouses' log: added in place where missing."""
-    return [("etag", types.short_text)]
+    return [("etag", types.short_text), ("header_mapping", types.text)]

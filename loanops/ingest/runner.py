@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from loanops import warehouse
@@ -27,12 +27,22 @@ class FileResult:
     layout: str | None = None
     load_id: int | None = None
     reason: str | None = None  # why it was skipped or rejected
+    # {as sent: published} for headers that were not the published name verbatim
+    header_mapping: dict[str, str] = field(default_factory=dict)
 
     @property
     def message(self) -> str:
         """One line for the operator: the file, then what happened."""
         if self.status == LOADED:
-            return f"{self.file_name}: loaded {self.rows} rows ({self.layout}, load {self.load_id})"
+            loaded = (
+                f"{self.file_name}: loaded {self.rows} rows ({self.layout}, load {self.load_id})"
+            )
+            if self.header_mapping:
+                # A whole file of lower-case headers maps every column: show a few, count the rest.
+                pairs = [f"{sent!r} as {name}" for sent, name in self.header_mapping.items()]
+                more = f" and {len(pairs) - 3} more" if len(pairs) > 3 else ""
+                loaded += f"; headers read as published: {', '.join(pairs[:3])}{more}"
+            return loaded
         if self.status == REJECTED:
             return f"{self.file_name}: rejected: {self.reason}"
         return f"{self.file_name}: skipped, {self.reason}"
@@ -161,6 +171,7 @@ def ingest_file(
     name = name or path.name
     checksum = file_checksum(path)
     layout_name = None
+    mapping = None
     engine.begin()
     try:
         engine.lock_log()
@@ -171,6 +182,7 @@ def ingest_file(
             return FileResult(name, SKIPPED, reason=skip, load_id=previous.load_id)
         layout = inspect_file(path)
         layout_name = str(layout.layout)
+        mapping = layout.mapping_json()
         stamp = Stamp(name, utc_now(), engine.next_load_id())
         try:
             counts = [
@@ -194,13 +206,16 @@ def ingest_file(
                 LOADED,
                 None,
                 etag,
+                mapping,
             )
         )
         engine.commit()
-        return FileResult(name, LOADED, rows, layout_name, stamp.load_id)
+        return FileResult(
+            name, LOADED, rows, layout_name, stamp.load_id, header_mapping=layout.header_mapping
+        )
     except RejectedFileError as rejection:
         engine.rollback()
-        return _reject(engine, name, etag, checksum, layout_name, str(rejection))
+        return _reject(engine, name, etag, checksum, layout_name, str(rejection), mapping)
     except BaseException:
         engine.rollback()
         raise
@@ -224,6 +239,7 @@ def _reject(
     checksum: str,
     layout: str | None,
     reason: str,
+    mapping: str | None = None,
 ) -> FileResult:
     """Record a rejection in its own transaction: the file's rows are already rolled back."""
     engine.begin()
@@ -232,7 +248,9 @@ def _reject(
         load_id = engine.next_load_id()
         message = f"{name}: {reason}"
         engine.write_log(
-            LoadLogEntry(load_id, name, checksum, layout, None, utc_now(), REJECTED, message, etag)
+            LoadLogEntry(
+                load_id, name, checksum, layout, None, utc_now(), REJECTED, message, etag, mapping
+            )
         )
         engine.commit()
     except BaseException:

@@ -33,9 +33,9 @@ BAD_FILES: dict[str, tuple[Callable[[], bytes], str]] = {
         lambda: GOOD.replace("Credit_Bureau", "Credit_Bureaux", 1).encode(),
         "unknown columns: Credit_Bureaux",
     ),
-    "wrong case": (
-        lambda: GOOD.replace("Client_Income", "client_income", 1).encode(),
-        "case-sensitive",
+    "misspelt column": (
+        lambda: GOOD.replace("Client_Income,", "Client_Incme,", 1).encode(),
+        "unknown columns: Client_Incme (did you mean Client_Income?)",
     ),
     "semicolons": (
         lambda: csv_text(OUTCOME_COLUMNS, [{"ID": "1", "Default": "0"}], delimiter=";").encode(),
