@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -18,6 +19,23 @@ def _table(frame: pd.DataFrame) -> str:
     return "\n".join([header, rule, *rows])
 
 
+def _policy(policy: Mapping[str, Any]) -> str:
+    """The policy's rules in words."""
+    required = ", ".join(f"`{n}`" for n in policy["required_fields"]) or "none"
+    important = ", ".join(f"`{n}`" for n in policy["important_features"]) or "none"
+    low = max(0.0, policy["threshold"] - policy["grey_zone"])
+    high = min(1.0, policy["threshold"] + policy["grey_zone"])
+    return "\n".join([
+        f"- Refer when a required field is missing (after cleaning): {required}.",
+        f"- Refer when fewer than {policy['minimum_important_share']:.0%} of the model's most "
+        f"important features are present: {important}.",
+        f"- Refer when PD is in the grey zone [{low:.4f}, {high:.4f}); otherwise decline when "
+        f"PD >= {policy['threshold']:.4f}, approve below.",
+        "- The policy is packaged with this version, tagged on it (`decision_policy`) and "
+        "stored with every decision.",
+    ])  # fmt: skip
+
+
 def render(
     *,
     winner: str,
@@ -29,6 +47,7 @@ def render(
     features: list[str],
     include_protected: bool,
     git_commit: str,
+    policy: Mapping[str, Any],
 ) -> str:
     """The model card text."""
     metrics = pd.DataFrame(
@@ -39,8 +58,9 @@ def render(
 
 ## What it does
 Predicts the probability that a loan application defaults (PD), calibrated on the validation
-split, and declines (class 1) when PD is at or above the threshold. Each prediction carries the
-top factors that raised the risk.
+split, and decides under the decision policy below: approve, refer to a person, or decline (PD
+at or above the threshold; class 1). Each prediction carries the top factors that raised the
+risk, and each referral says why it was referred.
 
 ## Data
 - Relation read: `{facts.get("data_relation")}` on target `{facts.get("data_target")}`
@@ -60,6 +80,9 @@ top factors that raised the risk.
 
 ## Decision threshold
 {threshold_rule}
+
+## Decision policy (version `{policy["version"]}`)
+{_policy(policy)}
 
 ## Fairness (test split, at the threshold)
 Approval-rate ratio is a group's approval rate over the best-approved group of the same

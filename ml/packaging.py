@@ -2,7 +2,8 @@
 
 It carries the one feature definition (decision 2): `loanops` and `ml` travel as code_paths,
 so any MLflow server (`mlflow models serve`, Azure ML) builds the same features as dbt's gold
-model and returns PD, class and reasons.
+model and returns PD, class, the policy's decision (approve / refer / decline) with its
+referral reasons, and reason codes. The policy travels inside the pickled scorer.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ REQUIREMENTS = ("mlflow", "scikit-learn", "lightgbm", "xgboost-cpu", "pandas", "
 
 
 class LoanDefaultModel(mlflow.pyfunc.PythonModel):
-    """Raw applications in; PD, class (1 = decline) and reason codes out."""
+    """Raw applications in; PD, class (1 = PD >= threshold), decision and reasons out."""
 
     def load_context(self, context: Any) -> None:
         """Load the fitted scorer from the model's artifacts."""
@@ -44,7 +45,7 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
 
 
 def signature() -> ModelSignature:
-    """Raw application in (every field optional, any type), PD/class/reasons out.
+    """Raw application in (every field optional, any type), PD/class/decision/reasons out.
 
     Any type lets numbers, numeric text and junk tokens ('$', '#NA') all reach the cleaning
     rules, which decide what they mean, exactly as dbt's silver model does for landed text.
@@ -54,6 +55,9 @@ def signature() -> ModelSignature:
         [
             ColSpec(DataType.double, "pd"),
             ColSpec(DataType.long, "class"),
+            ColSpec(DataType.string, "decision"),
+            # objects {rule, message, fields?}; empty unless the decision is refer
+            ColSpec(AnyType(), "referral_reasons"),
             ColSpec(Array(DataType.string), "reasons"),
         ]
     )

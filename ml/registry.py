@@ -9,7 +9,9 @@ but never becomes champion.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 import mlflow
 import numpy as np
@@ -46,6 +48,14 @@ def version_of(client: MlflowClient, alias: str, name: str = MODEL_NAME) -> str 
         return str(client.get_model_version_by_alias(name, alias).version)
     except MlflowException:
         return None
+
+
+def policy_tags(policy: dict[str, Any]) -> dict[str, str]:
+    """Version tags that carry the decision policy packaged with the model."""
+    return {
+        "decision_policy_version": str(policy["version"]),
+        "decision_policy": json.dumps(policy, sort_keys=True),
+    }
 
 
 def mark_challenger(client: MlflowClient, version: str, tags: dict[str, str]) -> None:

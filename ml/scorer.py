@@ -19,6 +19,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from ml import fastpath, pipelines, reasons
+from ml import policy as decision_policy
 from ml.calibration import Calibrator
 
 TOP_REASONS = 3
@@ -27,7 +28,7 @@ _UNBUILT = object()
 
 @dataclass
 class Scorer:
-    """A fitted, calibrated PD model with its decision threshold."""
+    """A fitted, calibrated PD model with its decision threshold and policy."""
 
     family: str
     pipeline: Pipeline
@@ -37,6 +38,8 @@ class Scorer:
     categories: list[str]
     medians: dict[str, float] = field(default_factory=dict)  # training split, for reason words
     reference: np.ndarray | None = None  # mean transformed training row (logistic reasons)
+    # approve / refer / decline; None in scorers packaged before policies (see `decision_policy`)
+    policy: decision_policy.Policy | None = None
 
     @property
     def features(self) -> list[str]:
@@ -126,10 +129,24 @@ class Scorer:
             matrix = self._contribution_matrix(gold, transformed)
         return pd.DataFrame(matrix, columns=self.features, index=gold.index)
 
+    @property
+    def decision_policy(self) -> decision_policy.Policy:
+        """The packaged policy, or the stated default around the threshold."""
+        return decision_policy.policy_of(self)
+
+    def decide(self, gold: Any, probability: np.ndarray) -> decision_policy.Decisions:
+        """Approve / refer / decline and referral reasons of gold rows with these PDs."""
+        rules = self.decision_policy
+        return rules.decide(probability, decision_policy.gold_columns(gold, rules.columns_needed()))
+
     def predict(self, gold: pd.DataFrame, top: int = TOP_REASONS) -> pd.DataFrame:
-        """PD, class (1 = decline, PD >= threshold) and reason codes of each gold row."""
+        """PD, class (1 = PD >= threshold), decision, referral reasons and reason codes."""
         pd_, classes, why = self.predict_arrays(gold, top)
-        return pd.DataFrame({"pd": pd_, "class": classes, "reasons": why})
+        decided = self.decide(gold, pd_)
+        return pd.DataFrame({
+            "pd": pd_, "class": classes, "decision": decided.decision,
+            "referral_reasons": decided.referral_reasons, "reasons": why,
+        })  # fmt: skip
 
     def predict_arrays(
         self, gold: pd.DataFrame, top: int = TOP_REASONS

@@ -27,6 +27,7 @@ from ml import (
     packaging,
     pipelines,
     plots,
+    policy,
     reference,
     registry,
     search,
@@ -50,6 +51,8 @@ class TrainConfig:
     include_protected: bool = False  # decision 7: gender and marital status stay out
     calibration: str = calibration.PLATT
     threshold: threshold.ThresholdRule = field(default_factory=threshold.ThresholdRule)
+    # approve / refer / decline: required fields, grey zone, share of top features (ml/policy.py)
+    policy: policy.PolicySettings = field(default_factory=policy.PolicySettings)
     seed: int = 0
     # One thread per fit by default: on a shared 2-core machine two threads per fit measured
     # 2x slower (XGBoost 100 trees on 79k rows: 9.7 s with 1 thread, 23.5 s with 2).
@@ -68,12 +71,13 @@ class TrainConfig:
         if self.budget_seconds <= 0 or self.max_trials < 1 or self.threads < 1:
             raise ValueError("the search budget, max trials and threads must be positive")
         threshold.choose(self.threshold, np.array([0.0, 1.0]))  # raises on bad LGD/margin/rate
+        self.policy.validate()
 
     def as_params(self) -> dict[str, Any]:
         """Settings as MLflow parameters."""
-        params = {k: v for k, v in asdict(self).items() if k != "threshold"}
+        params = {k: v for k, v in asdict(self).items() if k not in ("threshold", "policy")}
         params["families"] = ",".join(self.families)
-        return params | self.threshold.as_params()
+        return params | self.threshold.as_params() | self.policy.as_params()
 
 
 @dataclass
@@ -225,6 +229,9 @@ def train(settings: Settings, config: TrainConfig, dataset: Dataset | None = Non
         mlflow.set_tag("winner", best.family)
         sample = parts[TEST].head(IMPORTANCE_ROWS)
         importance = scorer.contributions(sample).abs().mean()
+        # The policy is chosen here, with the threshold and the features this model leans on.
+        scorer.policy = policy.build(config.policy, cut, importance)
+        mlflow.log_dict(scorer.policy.as_dict(), "decision_policy.json")
         folder = Path(tmp)
         plots.write_all(folder / "plots", y[TEST], test_pd, importance, best.family)
         result = TrainResult(
@@ -240,6 +247,7 @@ def train(settings: Settings, config: TrainConfig, dataset: Dataset | None = Non
             features=scorer.features,
             include_protected=config.include_protected,
             git_commit=commit,
+            policy=scorer.policy.as_dict(),
         )
         (folder / "model_card.md").write_text(card, encoding="utf-8")
         table.to_csv(folder / "fairness.csv", index=False)
@@ -264,6 +272,7 @@ def train(settings: Settings, config: TrainConfig, dataset: Dataset | None = Non
                     "test_roc_auc": f"{test['roc_auc']:.6f}",
                     "threshold": f"{cut:.6f}",
                     "shuffled_labels": str(config.shuffle_labels).lower(),
+                    **registry.policy_tags(scorer.policy.as_dict()),
                 },
             )
         result.seconds = time.perf_counter() - started

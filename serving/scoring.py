@@ -20,7 +20,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from prometheus_client import Counter
 
+from ml.policy import Policy, policy_of, record_columns
 from serving import metrics
 from serving.features import features_records
 from serving.model_loader import Champion, ModelLoader
@@ -28,6 +30,10 @@ from serving.store import PredictionStore, StoreUnavailableError
 from serving.store.keys import time_ordered_ids
 
 log = logging.getLogger("serving.scoring")
+DECISIONS = Counter(
+    "loanops_decisions_total", "Recorded decisions by model version: approve, refer or decline",
+    ["model_version", "decision"],
+)  # fmt: skip
 
 
 class NotReadyError(RuntimeError):
@@ -100,6 +106,15 @@ def _joined_numbers(jobs: list[Job]) -> dict[str, np.ndarray] | None:
     return {name: np.concatenate([j.numbers[name] for j in jobs]) for name in names}  # type: ignore[index]
 
 
+def _observe_decisions(version: str, decisions: list[str]) -> None:
+    """Count a batch's decisions (one increment per decision kind, not per row)."""
+    counts: dict[str, int] = {}
+    for decision in decisions:
+        counts[decision] = counts.get(decision, 0) + 1
+    for decision, count in counts.items():
+        DECISIONS.labels(version, decision).inc(count)
+
+
 class BatchScorer:
     """One thread per process that scores and records queued jobs together."""
 
@@ -107,6 +122,7 @@ class BatchScorer:
         self.loader = loader
         self.store = store
         self.max_rows = max_rows
+        self._policy: tuple[object, Policy, dict[str, Any]] | None = None  # per champion
         self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="batch-scorer", daemon=True)
         self._thread.start()
@@ -178,6 +194,15 @@ class BatchScorer:
         for j, answer in zip(jobs, answers, strict=True):
             j.future.set_result(answer)
 
+    def _policy_of(self, champion: Champion) -> tuple[Policy, dict[str, Any]]:
+        """The champion's decision policy and its stored form (built once per champion)."""
+        cached = self._policy
+        if cached is None or cached[0] is not champion:
+            rules = policy_of(champion.scorer)
+            cached = (champion, rules, rules.as_dict())
+            self._policy = cached
+        return cached[1], cached[2]
+
     def _score(
         self, champion: Champion, jobs: list[Job]
     ) -> tuple[list[list[dict[str, Any]]], list[dict[str, Any]]]:
@@ -185,6 +210,11 @@ class BatchScorer:
         records = [r for j in jobs for r in j.records]
         scored = champion.score_records(records, _joined_numbers(jobs))
         processed = scored.processed
+        rules, stored_policy = self._policy_of(champion)
+        decided = rules.decide(
+            scored.probability, record_columns(processed, rules.columns_needed())
+        )
+        policy_version = stored_policy["version"]
         method = reason_method(champion.scorer)
         now = datetime.now(UTC)
         stamp = now.isoformat()
@@ -200,6 +230,8 @@ class BatchScorer:
                 prediction_id = ids[i]
                 probability = float(scored.probability[i])
                 cls = int(scored.predicted_class[i])
+                decision = decided.decision[i]
+                referral = decided.referral_reasons[i]
                 client_id = _client_id(record)
                 rows.append({
                     "prediction_id": prediction_id, "request_id": j.request_id,
@@ -209,12 +241,14 @@ class BatchScorer:
                     "predicted_class": cls, "threshold": champion.threshold,
                     "reason_codes": scored.reasons[i], "model_name": champion.name,
                     "model_version": champion.version, "latency_ms": latency,
-                    "prediction_timestamp": now,
+                    "prediction_timestamp": now, "decision": decision,
+                    "referral_reasons": referral, "decision_policy": stored_policy,
                 })  # fmt: skip
                 answer.append({
                     "prediction_id": str(prediction_id), "request_id": j.request_id,
                     "client_id": client_id, "probability_of_default": probability,
-                    "predicted_class": cls, "decision": "decline" if cls else "approve",
+                    "predicted_class": cls, "decision": decision, "referral_reasons": referral,
+                    "policy_version": policy_version,
                     "threshold": champion.threshold, "reason_codes": scored.reasons[i],
                     "reason_method": method, "model_name": champion.name,
                     "model_version": champion.version,
@@ -223,5 +257,6 @@ class BatchScorer:
                 i += 1
             answers.append(answer)
         metrics.observe_scores(champion.version, scored.probability, scored.predicted_class)
+        _observe_decisions(champion.version, decided.decision)
         metrics.BATCH_ROWS.observe(len(records))
         return answers, rows

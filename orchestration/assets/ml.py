@@ -1,5 +1,6 @@
 """The model: trained challenger, the gate's champion, batch scores written to the warehouse."""
 
+import json
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -23,8 +24,11 @@ SCORES_RELATION = "scores.batch_scores"
 SCORES_COLUMNS = {
     "application_id": "bigint",
     "probability_of_default": "double",
-    "predicted_class": "integer",  # 1 = decline (PD at or above the model's threshold)
+    "predicted_class": "integer",  # 1 = PD at or above the model's threshold
+    "decision": "string",  # approve / refer / decline under the model's decision policy
+    "referral_reasons": "text",  # JSON list, empty unless referred
     "threshold": "double",
+    "policy_version": "string",
     "model_name": "string",
     "model_version": "string",
     "scored_at": "timestamp",
@@ -125,17 +129,22 @@ def champion(context: dg.AssetExecutionContext, loanops: LoanopsResource) -> dg.
 
 
 def score_frame(gold: pd.DataFrame, scorer: object, version: str) -> pd.DataFrame:
-    """One row per application: PD, class and the model version that decided it."""
-    from ml import registry
+    """One row per application: PD, class, decision and the model version that decided it."""
+    from ml import policy, registry
 
     probability = scorer.predict_pd(gold)  # type: ignore[attr-defined]
     threshold = float(scorer.threshold)  # type: ignore[attr-defined]
+    rules = policy.policy_of(scorer)  # the packaged policy, as the API applies it
+    decided = rules.decide(probability, policy.gold_columns(gold, rules.columns_needed()))
     return pd.DataFrame(
         {
             "application_id": gold["application_id"].to_numpy("int64"),
             "probability_of_default": probability,
             "predicted_class": (probability >= threshold).astype("int64"),
+            "decision": decided.decision,
+            "referral_reasons": [json.dumps(r) for r in decided.referral_reasons],
             "threshold": threshold,
+            "policy_version": rules.version,
             "model_name": registry.MODEL_NAME,
             "model_version": version,
             "scored_at": datetime.now(UTC).replace(tzinfo=None),  # naive UTC, as raw tables
@@ -150,7 +159,8 @@ def score_frame(gold: pd.DataFrame, scorer: object, version: str) -> pd.DataFram
     owners=OWNERS,
     kinds={"python", "table"},
     description=f"{SCORES_RELATION}: one row per loan application in gold_scoring_features with "
-    "the champion's probability of default, class (1 decline) and model version.",
+    "the champion's probability of default, class (1: PD at or above the threshold), decision "
+    "(approve / refer / decline) with referral reasons, and model and policy version.",
 )
 def batch_scores(
     context: dg.AssetExecutionContext, loanops: LoanopsResource
@@ -178,6 +188,9 @@ def batch_scores(
             "mean_probability_of_default": float(scores["probability_of_default"].mean())
             if rows
             else 0.0,
-            "decline_rate": float(scores["predicted_class"].mean()) if rows else 0.0,
+            **{
+                f"{kind}_rate": float((scores["decision"] == kind).mean()) if rows else 0.0
+                for kind in ("approve", "refer", "decline")
+            },
         }
     )

@@ -23,7 +23,9 @@ from orchestration.keys import DEPLOYMENT, MONITORING, PREDICTION_LOG
 from orchestration.resources import LoanopsResource
 
 COPY_RELATION = "raw.predictions"
-JSON_COLUMNS = ("input_raw_data", "processed_data", "reason_codes")
+JSON_COLUMNS = (
+    "input_raw_data", "processed_data", "reason_codes", "referral_reasons", "decision_policy",
+)  # fmt: skip
 COLUMNS = {
     "prediction_id": "string",
     "request_id": "string",
@@ -39,7 +41,36 @@ COLUMNS = {
     "model_version": "string",
     "latency_ms": "double",
     "prediction_timestamp": "timestamp",
+    "decision": "string",  # approve / refer / decline (older rows: from their class)
+    "referral_reasons": "text",  # JSON; null for rows recorded before decision policies
+    "decision_policy": "text",  # JSON; the policy that decided, null for older rows
 }
+# Columns added after the copy's first version: a copy made before them gets them added.
+ADDED_COLUMNS = ("decision", "referral_reasons", "decision_policy")
+
+
+def add_missing_columns(settings: Settings) -> list[str]:
+    """Add the columns a copy made by an older version lacks (nullable); the names added."""
+    if not tables.exists(settings, COPY_RELATION):
+        return []
+    schema, table = COPY_RELATION.split(".")
+    mark = "%s" if settings.target == "postgres" else "?"
+    sql = (
+        "select column_name from information_schema.columns "
+        f"where table_schema = {mark} and table_name = {mark}"
+    )
+    have = {
+        str(n).lower() for n in warehouse.read_frame(settings, sql, [schema, table])["column_name"]
+    }
+    missing = [name for name in ADDED_COLUMNS if name not in have]
+    if missing:
+        with warehouse.connection(settings) as conn:
+            cursor = conn if settings.target == "duckdb" else conn.cursor()
+            for name in missing:
+                kind = tables.TYPES[COLUMNS[name]][settings.target]
+                cursor.execute(f"alter table {COPY_RELATION} add {name} {kind}")
+            conn.commit()
+    return missing
 
 
 def _odbc_parts(url: sa.URL) -> dict[str, str]:
@@ -142,8 +173,10 @@ def new_rows(store_url: str, since: Any, seen: set[str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     frame["prediction_id"] = frame["prediction_id"].astype(str)
     frame = frame[~frame["prediction_id"].isin(seen)]
-    for column in JSON_COLUMNS:
-        frame[column] = [json.dumps(v, sort_keys=True) for v in frame[column]]
+    for column in JSON_COLUMNS:  # SQL null stays null (rows recorded before a column existed)
+        frame[column] = [
+            None if v is None else json.dumps(v, sort_keys=True) for v in frame[column]
+        ]
     stamps = pd.to_datetime(frame["prediction_timestamp"], utc=True)
     frame["prediction_timestamp"] = stamps.dt.tz_convert(None)  # naive UTC, as raw tables
     return frame
@@ -178,6 +211,9 @@ def prediction_log(
                 "dagster/relation_identifier": relation,
             }
         )
+    added = add_missing_columns(settings)
+    if added:
+        context.log.info(f"added {', '.join(added)} to {COPY_RELATION}")
     since, seen = watermark(settings)
     frame = new_rows(store_url, since, seen)
     copied = tables.write(settings, COPY_RELATION, frame, COLUMNS, replace=False)

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint
 
+from ml.policy import policy_of
 from serving.app import runtime
 from serving.blueprints.common import authenticate
 from serving.errors import ApiError
@@ -16,7 +17,11 @@ bp.before_request(authenticate)
 
 @bp.get("/model")
 def model_info() -> tuple[dict[str, Any], int]:
-    """Name, version, run id, alias, metrics, threshold and features of the champion."""
+    """Name, version, run id, alias, metrics, threshold, decision policy and features.
+
+    The policy is the one packaged with the version; a model packaged without one is served
+    under the default policy around its threshold, and `policy.source` says so.
+    """
     champion = runtime().loader.current
     if champion is None:
         raise ApiError(503, "not_ready", "the model is not loaded yet; retry shortly")
@@ -24,5 +29,5 @@ def model_info() -> tuple[dict[str, Any], int]:
         "name": champion.name, "version": champion.version, "run_id": champion.run_id,
         "alias": champion.alias, "uri": champion.uri, "threshold": champion.threshold,
         "metrics": champion.metrics, "features": champion.features,
-        "loaded_at": champion.loaded_at,
+        "policy": policy_of(champion.scorer).as_dict(), "loaded_at": champion.loaded_at,
     }, 200  # fmt: skip

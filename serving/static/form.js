@@ -1,4 +1,5 @@
-// Sends the form to POST /v1/predictions with the officer's key and shows PD, decision, reasons.
+// Sends the form to POST /v1/predictions with the officer's key and shows PD, decision (approve,
+// refer to a person, decline), why a referral was made, and reasons.
 "use strict";
 const form = document.getElementById("application");
 form.addEventListener("submit", async (event) => {
@@ -37,6 +38,13 @@ form.addEventListener("submit", async (event) => {
   const decision = document.getElementById("decision");
   decision.textContent = data.decision;
   decision.className = data.decision;
+  const referral = document.getElementById("referral");
+  referral.replaceChildren(...(data.referral_reasons || []).map((r) => {
+    const li = document.createElement("li");
+    li.textContent = r.message;
+    return li;
+  }));
+  document.getElementById("referral_block").hidden = referral.children.length === 0;
   document.getElementById("model_version").textContent = data.model_version;
   document.getElementById("prediction_id").textContent = data.prediction_id;
   const reasons = document.getElementById("reasons");

@@ -92,8 +92,8 @@ class PostgresInsert:
         arrays = []
         for name, convert, json in zip(self.names, self.converters, self.json, strict=True):
             values = [row.get(name) for row in rows]
-            if json:
-                values = [convert(v) for v in values]
+            if json:  # a batch shares one policy object: serialised once
+                values = _processed(convert, values)
             elif convert is not None:
                 values = [None if v is None else convert(v) for v in values]
             arrays.append(values)

@@ -53,5 +53,10 @@ predictions = sa.Table(
     sa.Column("model_version", sa.String(64), nullable=False),
     sa.Column("latency_ms", sa.Float(), nullable=False),
     sa.Column("prediction_timestamp", sa.DateTime(timezone=True), nullable=False),
+    # approve / refer / decline, why a referral was made, and the policy that decided (rows
+    # recorded before policies existed: decision from the class, the other two null)
+    sa.Column("decision", sa.String(16), nullable=True),
+    sa.Column("referral_reasons", sa.JSON(), nullable=True),
+    sa.Column("decision_policy", sa.JSON(), nullable=True),
     schema=store_schema(),  # read once per process, as every setting of the API
 )

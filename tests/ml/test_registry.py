@@ -77,7 +77,7 @@ def test_champion_scores_raw_applications_like_the_gold_rows(trained, module_env
     raw = _as_clients_send(module_env["raw"].head(400))
     model = mlflow.pyfunc.load_model(CHAMPION_URI)
     out = model.predict(raw)
-    assert list(out.columns) == ["pd", "class", "reasons"]
+    assert list(out.columns) == ["pd", "class", "decision", "referral_reasons", "reasons"]
     # The gold rows of the same applications, built by the one feature definition from the
     # same (junk-laden) values, then read back through the warehouse reader.
     from tests.ml.conftest import gold_frame, write_gold
@@ -93,6 +93,11 @@ def test_champion_scores_raw_applications_like_the_gold_rows(trained, module_env
     np.testing.assert_allclose(out["pd"].to_numpy(), scorer.predict_pd(gold), rtol=0, atol=1e-9)
     assert ((out["pd"] >= scorer.threshold).astype(int) == out["class"]).all()
     assert all(isinstance(r, list) and len(r) <= 3 for r in out["reasons"])
+    # The packaged policy decides on the same gold rows (the API's decisions are the same).
+    decided = scorer.decide(gold, out["pd"].to_numpy())
+    assert out["decision"].tolist() == decided.decision
+    assert out["referral_reasons"].tolist() == decided.referral_reasons
+    assert scorer.policy is not None and scorer.policy.source == "trained"
 
 
 def test_shuffled_label_model_is_registered_but_never_champion(trained, module_env):
@@ -163,6 +168,8 @@ def test_mlflow_models_serve_answers_invocations(trained, module_env, tmp_path):
         np.testing.assert_allclose(served, local["pd"].to_numpy(), rtol=0, atol=1e-9)
         assert [p["class"] for p in predictions] == local["class"].tolist()
         assert [p["reasons"] for p in predictions] == local["reasons"].tolist()
+        assert [p["decision"] for p in predictions] == local["decision"].tolist()
+        assert [p["referral_reasons"] for p in predictions] == local["referral_reasons"].tolist()
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)

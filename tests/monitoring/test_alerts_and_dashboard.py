@@ -2,8 +2,9 @@
 
 promtool is not available, so each PromQL expression is checked by hand: label selectors,
 ranges and strings are set aside, and every remaining name must be a PromQL function or keyword
-or a series serving/metrics.py really exports (histograms as _bucket/_count/_sum, counters with
-_total); each selector's label names must be labels of that metric.
+or a series serving/metrics.py (or serving/scoring.py, the decisions) really exports (histograms
+as _bucket/_count/_sum, counters with _total); each selector's label names must be labels of
+that metric.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import yaml
 from prometheus_client.metrics import MetricWrapperBase
 
 from loanops.settings import REPO_ROOT
-from serving import metrics
+from serving import metrics, scoring
 
 FOLDER = REPO_ROOT / "k8s" / "monitoring"
 PROMQL_WORDS = {
@@ -32,7 +33,7 @@ NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 def exported() -> dict[str, set[str]]:
     """Every series name the API's registry exports, with its label names."""
     names: dict[str, set[str]] = {}
-    for metric in vars(metrics).values():
+    for metric in [*vars(metrics).values(), *vars(scoring).values()]:
         if not isinstance(metric, MetricWrapperBase):
             continue
         labels = set(metric._labelnames)
@@ -117,7 +118,7 @@ def test_dashboard_parses_and_references_exported_metrics():
         for target in panel["targets"]:
             used |= check_expression(target["expr"], series)
     wanted = {"loanops_http_requests_total", "loanops_http_request_duration_seconds_bucket",
-              "loanops_predictions_total", "loanops_model_info",
+              "loanops_decisions_total", "loanops_model_info",
               "loanops_prediction_probability_bucket"}  # fmt: skip
     assert wanted <= used
 

@@ -27,7 +27,9 @@ def test_single_prediction_is_stored_with_the_same_values(client, app):
     body = response.json
     assert response.headers["X-Model-Version"] == body["model_version"]
     assert 0 <= body["probability_of_default"] <= 1
-    assert body["decision"] == ("decline" if body["predicted_class"] else "approve")
+    # refer (with its reasons) or the class's decision; tests/serving/test_decisions.py has more
+    assert body["decision"] in ("refer", "decline" if body["predicted_class"] else "approve")
+    assert bool(body["referral_reasons"]) == (body["decision"] == "refer")
     assert body["predicted_class"] == int(body["probability_of_default"] >= body["threshold"])
     row = _stored(client, body["prediction_id"])
     for key in (

@@ -1,4 +1,4 @@
-{#- One row per prediction date and model run: volume, approval rate and scores. -#}
+{#- One row per prediction date and model run: volume, the three decisions and scores. -#}
 with
 
 predictions as (
@@ -15,9 +15,13 @@ final as (
         model_name,
         model_version,
         count(*) as predictions,
-        sum(predicted_class) as declined,
-        cast(count(*) - sum(predicted_class) as {{ loanops_double() }})
+        sum(case when decision = 'approve' then 1 else 0 end) as approved,
+        sum(case when decision = 'refer' then 1 else 0 end) as referred,
+        sum(case when decision = 'decline' then 1 else 0 end) as declined,
+        cast(sum(case when decision = 'approve' then 1 else 0 end) as {{ loanops_double() }})
         / nullif(cast(count(*) as {{ loanops_double() }}), 0) as approval_rate,
+        cast(sum(case when decision = 'refer' then 1 else 0 end) as {{ loanops_double() }})
+        / nullif(cast(count(*) as {{ loanops_double() }}), 0) as referral_rate,
         avg(probability_of_default) as mean_probability_of_default,
         min(probability_of_default) as min_probability_of_default,
         max(probability_of_default) as max_probability_of_default,

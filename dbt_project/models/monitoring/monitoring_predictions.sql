@@ -35,7 +35,8 @@ select
     cast(null as varchar(200)) as model_name,
     cast(null as varchar(64)) as model_version,
     cast(null as {{ loanops_double() }}) as latency_ms,
-    cast(null as {{ dbt.type_timestamp() }}) as prediction_timestamp
+    cast(null as {{ dbt.type_timestamp() }}) as prediction_timestamp,
+    cast(null as varchar(16)) as decision
 where 1 = 0
 )
     {%- endset -%}
@@ -60,6 +61,11 @@ final as (
         processed_data,
         cast(prediction_probability as {{ loanops_double() }}) as probability_of_default,
         cast(predicted_class as integer) as predicted_class,
+        {#- rows recorded before decision policies were decided by the class alone #}
+        cast(
+            coalesce(decision, case when predicted_class = 1 then 'decline' else 'approve' end)
+            as varchar(16)
+        ) as decision,
         cast(threshold as {{ loanops_double() }}) as decision_threshold,
         cast(latency_ms as {{ loanops_double() }}) as latency_ms,
         {{ predicted_at }} as predicted_at,
