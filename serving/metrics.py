@@ -42,6 +42,10 @@ PREDICTIONS = Counter(
     "loanops_predictions_total", "Recorded predictions by model version and class",
     ["model_version", "predicted_class"],
 )  # fmt: skip
+DECISIONS = Counter(
+    "loanops_decisions_total", "Recorded decisions by model version: approve, refer or decline",
+    ["model_version", "decision"],
+)  # fmt: skip
 MODEL_INFO = Gauge(
     "loanops_model_info", "The model version each worker serves (1 = serving)",
     ["model_name", "model_version", "run_id"], multiprocess_mode="liveall",

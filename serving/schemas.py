@@ -13,7 +13,7 @@ import math
 import operator
 from dataclasses import dataclass
 from difflib import get_close_matches
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -296,6 +296,26 @@ def validate_application(body: Any) -> dict[str, Any]:
     return _record(body)
 
 
+class ReferralReason(BaseModel):
+    """One rule of the decision policy that referred the application."""
+
+    rule: str
+    message: str
+    fields: list[str] | None = None
+
+
+class DecisionPolicy(BaseModel):
+    """The decision policy packaged with the model version."""
+
+    version: str
+    threshold: float
+    grey_zone: float
+    required_fields: list[str]
+    important_features: list[str]
+    minimum_important_share: float
+    source: str
+
+
 class _Scored(BaseModel):
     """What every prediction record says (answered and stored)."""
 
@@ -304,7 +324,14 @@ class _Scored(BaseModel):
     client_id: str | None
     probability_of_default: float
     predicted_class: int
-    decision: str = Field(description="'decline' when the class is 1 (default), else 'approve'.")
+    decision: Literal["approve", "refer", "decline"] = Field(
+        description="'refer' (to a person) when the application lacks what the model's policy "
+        "requires or the PD is within the policy's grey zone around the threshold; otherwise "
+        "'decline' when the class is 1 (default), else 'approve'."
+    )
+    referral_reasons: list[ReferralReason] = Field(
+        description="Why the application was referred; empty unless the decision is 'refer'."
+    )
     threshold: float
     reason_codes: list[Any]
     model_name: str
@@ -315,6 +342,8 @@ class _Scored(BaseModel):
 
 class Prediction(_Scored):
     """One scored, recorded application."""
+
+    policy_version: str = Field(description="Version of the decision policy that decided.")
 
     reason_method: str = Field(
         description=(
@@ -341,6 +370,9 @@ class StoredPrediction(_Scored):
     input_raw_data: dict[str, Any]
     processed_data: dict[str, Any]
     latency_ms: float
+    decision_policy: dict[str, Any] | None = Field(
+        description="The whole policy that decided (null for decisions stored before policies)."
+    )
 
 
 class ModelInfo(BaseModel):
@@ -354,6 +386,7 @@ class ModelInfo(BaseModel):
     threshold: float
     metrics: dict[str, float]
     features: list[str]
+    policy: DecisionPolicy
     loaded_at: str
 
 

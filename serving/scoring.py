@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from prometheus_client import Counter
 
 from ml.policy import Policy, policy_of, record_columns
 from serving import metrics
@@ -30,10 +29,6 @@ from serving.store import PredictionStore, StoreUnavailableError
 from serving.store.keys import time_ordered_ids
 
 log = logging.getLogger("serving.scoring")
-DECISIONS = Counter(
-    "loanops_decisions_total", "Recorded decisions by model version: approve, refer or decline",
-    ["model_version", "decision"],
-)  # fmt: skip
 
 
 class NotReadyError(RuntimeError):
@@ -112,7 +107,7 @@ def _observe_decisions(version: str, decisions: list[str]) -> None:
     for decision in decisions:
         counts[decision] = counts.get(decision, 0) + 1
     for decision, count in counts.items():
-        DECISIONS.labels(version, decision).inc(count)
+        metrics.DECISIONS.labels(version, decision).inc(count)
 
 
 class BatchScorer:

@@ -70,7 +70,10 @@ def get_prediction(prediction_id: uuid.UUID) -> tuple[dict[str, Any], int]:
         "prediction_id": str(row["prediction_id"]), "request_id": row["request_id"],
         "client_id": row["client_id"],
         "probability_of_default": float(row["prediction_probability"]),
-        "predicted_class": cls, "decision": "decline" if cls else "approve",
+        # Rows stored before decisions had their own column hold only the class.
+        "predicted_class": cls, "decision": row["decision"] or ("decline" if cls else "approve"),
+        "referral_reasons": row["referral_reasons"] or [],
+        "decision_policy": row["decision_policy"],
         "threshold": float(row["threshold"]), "reason_codes": row["reason_codes"],
         "model_name": row["model_name"], "model_version": row["model_version"],
         "run_id": row["run_id"], "prediction_timestamp": _iso(row["prediction_timestamp"]),

@@ -2,7 +2,7 @@
 
 promtool is not available, so each PromQL expression is checked by hand: label selectors,
 ranges and strings are set aside, and every remaining name must be a PromQL function or keyword
-or a series serving/metrics.py (or serving/scoring.py, the decisions) really exports (histograms
+or a series serving/metrics.py really exports (histograms
 as _bucket/_count/_sum, counters with _total); each selector's label names must be labels of
 that metric.
 """
@@ -18,7 +18,7 @@ import yaml
 from prometheus_client.metrics import MetricWrapperBase
 
 from loanops.settings import REPO_ROOT
-from serving import metrics, scoring
+from serving import metrics
 
 FOLDER = REPO_ROOT / "k8s" / "monitoring"
 PROMQL_WORDS = {
@@ -33,7 +33,7 @@ NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 def exported() -> dict[str, set[str]]:
     """Every series name the API's registry exports, with its label names."""
     names: dict[str, set[str]] = {}
-    for metric in [*vars(metrics).values(), *vars(scoring).values()]:
+    for metric in vars(metrics).values():
         if not isinstance(metric, MetricWrapperBase):
             continue
         labels = set(metric._labelnames)

@@ -40,6 +40,11 @@ def test_only_client_income_is_referred_naming_the_missing_fields(client, app):
     assert row["decision"] == "refer"
     assert row["referral_reasons"] == body["referral_reasons"]
     assert row["decision_policy"] == model["policy"]
+    read = client.get(f"/v1/predictions/{body['prediction_id']}", headers=AUTH)
+    assert read.status_code == 200
+    assert read.json["decision"] == "refer"  # as stored, not worked out from the class
+    assert read.json["referral_reasons"] == body["referral_reasons"]
+    assert read.json["decision_policy"] == model["policy"]
 
 
 def test_the_model_endpoint_and_the_registry_show_the_packaged_policy(client, champion):
