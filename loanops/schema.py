@@ -7,7 +7,9 @@ specification cleans them and the API validates requests with them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from difflib import get_close_matches
 from enum import StrEnum
 
 
@@ -167,3 +169,59 @@ INPUT_COLUMNS: tuple[str, ...] = tuple(
     c.name for c in COLUMNS if c.kind not in (Kind.ID, Kind.LABEL)
 )
 OUTCOME_COLUMNS: tuple[str, ...] = (ID_COLUMN, LABEL_COLUMN)
+
+# Every name an application field may be sent under, mapped to its published name: the
+# published name, its snake_case (raw) name and a declared alias. The API, the web form and the
+# packaged model's `predict` all read names through these rules, so they accept and refuse alike.
+ACCEPTED_NAMES: dict[str, str] = {
+    **{name: name for name in APPLICATION_COLUMNS},
+    **{raw_name(name): name for name in APPLICATION_COLUMNS},
+    **{alias: name for alias, name in NAME_ALIASES.items() if name in APPLICATION_COLUMNS},
+}
+# The outcome under its published and raw names: named as such, never suggested as a field.
+LABEL_NAMES: frozenset[str] = frozenset({LABEL_COLUMN, raw_name(LABEL_COLUMN)})
+# Every accepted name lowercased, for suggestions (a misspelling is often a case slip too).
+_LOWERED: dict[str, str] = {name.lower(): published for name, published in ACCEPTED_NAMES.items()}
+
+
+def suggestion(name: str) -> str | None:
+    """The published field name closest to an unknown name, or None when none is close."""
+    close = get_close_matches(name.lower(), _LOWERED, n=1, cutoff=0.75)
+    return _LOWERED[close[0]] if close else None
+
+
+def unknown_name(name: str, where_listed: str = "") -> str:
+    """Why a name is not an application field, suggesting the published name it resembles.
+
+    `where_listed`: appended when nothing is close, to say where the fields are listed.
+    """
+    if name in LABEL_NAMES:
+        return f"`{name}` is the outcome the model predicts, not part of an application"
+    close = suggestion(name)
+    if close is not None:
+        return f"`{name}` is not a field; did you mean `{close}`?"
+    return f"`{name}` is not a field of an application{where_listed}"
+
+
+def same_field(name: str, first: str) -> str:
+    """Why a second name for an already sent field is refused."""
+    return f"`{name}` and `{first}` are the same field; send it once"
+
+
+def name_problems(names: Iterable[str], where_listed: str = "") -> list[tuple[str, str]]:
+    """(name, message) for each name that is not a field or repeats one; empty when all pass."""
+    problems, seen = [], {}
+    for name in names:
+        published = ACCEPTED_NAMES.get(name)
+        if published is None:
+            problems.append((name, unknown_name(name, where_listed)))
+        elif published in seen:
+            problems.append((name, same_field(name, seen[published])))
+        else:
+            seen[published] = name
+    return problems
+
+
+def canonical_names(names: Iterable[str]) -> dict[str, str]:
+    """Each accepted name among `names` mapped to its published name (others left out)."""
+    return {name: ACCEPTED_NAMES[name] for name in names if name in ACCEPTED_NAMES}

@@ -4,6 +4,10 @@ It carries the one feature definition (decision 2): `loanops` and `ml` travel as
 so any MLflow server (`mlflow models serve`, Azure ML) builds the same features as dbt's gold
 model and returns PD, class, the policy's decision (approve / refer / decline) with its
 referral reasons, and reason codes. The policy travels inside the pickled scorer.
+
+Its input follows the application contract the API follows (`loanops.schema`'s name rules): a
+column that is not a field is refused by name, with the published name it resembles, and the
+snake_case names and the declared alias are read as the published ones.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from typing import Any
 import joblib
 import mlflow
 import pandas as pd
+from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.types.schema import AnyType, Array, ColSpec, DataType, Schema
 
 from loanops.features import frame
-from loanops.schema import APPLICATION_COLUMNS
+from loanops.schema import ACCEPTED_NAMES, APPLICATION_COLUMNS, name_problems
 from loanops.settings import REPO_ROOT
 from ml.scorer import Scorer
 
@@ -27,6 +32,11 @@ ARTIFACT_KEY = "scorer"
 CODE_PATHS = [str(REPO_ROOT / "loanops"), str(REPO_ROOT / "ml")]
 # Distributions the model needs at load time (named as pip knows them).
 REQUIREMENTS = ("mlflow", "scikit-learn", "lightgbm", "xgboost-cpu", "pandas", "numpy", "joblib")
+WHERE_LISTED = " (the model's input example lists the published fields)"
+EXPECTED = (
+    "a frame of applications: one column per field, under its published name (such as "
+    "`Client_Income`), its snake_case name or a declared alias"
+)
 
 
 class LoanDefaultModel(mlflow.pyfunc.PythonModel):
@@ -41,16 +51,35 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
     ) -> pd.DataFrame:
         """Build gold features from raw applications and score them."""
         raw = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
-        return self.scorer.predict(frame.build(raw.reset_index(drop=True)))
+        return self.scorer.predict(frame.build(applications(raw)))
+
+
+def applications(raw: pd.DataFrame) -> pd.DataFrame:
+    """The frame under published column names; refuses unknown and repeated fields by name.
+
+    The refusal is an MlflowException with INVALID_PARAMETER_VALUE, which `mlflow models serve`
+    answers as a 400 carrying the message.
+    """
+    names = [str(column) for column in raw.columns]
+    problems = name_problems(names, WHERE_LISTED)
+    if problems:
+        listed = "; ".join(message for _, message in problems)
+        raise MlflowException.invalid_parameter_value(f"{listed}. Expected {EXPECTED}.")
+    if not names:
+        raise MlflowException.invalid_parameter_value(f"Expected {EXPECTED}; got no columns.")
+    return raw.set_axis([ACCEPTED_NAMES[name] for name in names], axis=1).reset_index(drop=True)
 
 
 def signature() -> ModelSignature:
-    """Raw application in (every field optional, any type), PD/class/decision/reasons out.
+    """PD/class/decision/reasons out; the input is checked by `predict`, not by the signature.
 
-    Any type lets numbers, numeric text and junk tokens ('$', '#NA') all reach the cleaning
+    MLflow enforces a column-based input schema before `predict` runs by dropping every column
+    it does not declare, with only a log warning, so a misspelt field would silently become a
+    missing one; the declared columns would all be optional and of any type, so the schema
+    would check nothing else. The input example documents the published columns instead, and
+    `predict` lets numbers, numeric text and junk tokens ('$', '#NA') all reach the cleaning
     rules, which decide what they mean, exactly as dbt's silver model does for landed text.
     """
-    inputs = Schema([ColSpec(AnyType(), name, required=False) for name in APPLICATION_COLUMNS])
     outputs = Schema(
         [
             ColSpec(DataType.double, "pd"),
@@ -61,7 +90,7 @@ def signature() -> ModelSignature:
             ColSpec(Array(DataType.string), "reasons"),
         ]
     )
-    return ModelSignature(inputs=inputs, outputs=outputs)
+    return ModelSignature(inputs=None, outputs=outputs)
 
 
 def requirements() -> list[str]:

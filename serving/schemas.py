@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import operator
 from dataclasses import dataclass
-from difflib import get_close_matches
 from typing import Any, Literal
 
 import numpy as np
@@ -20,20 +19,17 @@ from pydantic import BaseModel, Field
 
 from loanops.features import frame, spec
 from loanops.schema import (
+    ACCEPTED_NAMES,
     APPLICATION_COLUMNS,
     BY_NAME,
-    LABEL_COLUMN,
-    NAME_ALIASES,
+    LABEL_NAMES,
     Kind,
-    raw_name,
+    same_field,
+    unknown_name,
 )
 
-# Every name a client may use for a field, mapped to the published name.
-FIELD_NAMES: dict[str, str] = {
-    **{name: name for name in APPLICATION_COLUMNS},
-    **{raw_name(name): name for name in APPLICATION_COLUMNS},
-    **{alias: name for alias, name in NAME_ALIASES.items() if name in BY_NAME},
-}
+# Every name a client may use for a field, mapped to the published name (the shared rules).
+FIELD_NAMES: dict[str, str] = ACCEPTED_NAMES
 # The exact Python types (as JSON decoding gives them) each kind of field takes, and how the
 # error message says so. bool is not a number here: `true` means something only for a flag.
 _NONE = type(None)
@@ -50,9 +46,6 @@ _EXPECTED = {
     Kind.ID: "text or a number",
 }
 _JSON_TYPES = {dict: "an object", list: "an array", str: "text", _NONE: "null"}
-# Every accepted name lowercased, for suggestions (a misspelling is often a case slip too).
-_LOWERED = {name.lower(): published for name, published in FIELD_NAMES.items()}
-_LABEL_NAMES = frozenset({LABEL_COLUMN, raw_name(LABEL_COLUMN)})
 RULES: dict[str, spec.NumberRule] = {rule.source: rule for rule in spec.NUMBERS}
 SHAPE = 'one application: a JSON object of its fields, such as {"Client_Income": 6750}'
 BATCH_SHAPE = '{"applications": [...]}: a JSON object whose `applications` lists the applications'
@@ -100,17 +93,12 @@ def _unknown(key: str, value: Any, batch: bool) -> str:
     """Why a key is not a field, with the published name it most resembles."""
     if not batch and key == "applications":
         return "`applications` is not a field; POST several applications to /v1/predictions/batch"
-    if key in _LABEL_NAMES:
-        return f"`{key}` is the outcome the model predicts, not part of an application"
-    if type(value) is dict:
+    if type(value) is dict and key not in LABEL_NAMES:
         return (
             f"`{key}` is not a field; send the application's fields at the top level of the "
             f"body, not wrapped in `{key}`"
         )
-    close = get_close_matches(key.lower(), _LOWERED, n=1, cutoff=0.75)
-    if close:
-        return f"`{key}` is not a field; did you mean `{_LOWERED[close[0]]}`?"
-    return f"`{key}` is not a field of an application (see /openapi.json for the fields)"
+    return unknown_name(key, " (see /openapi.json for the fields)")
 
 
 def _field_problem(key: str, name: str, value: Any) -> str | None:
@@ -142,7 +130,7 @@ def check_application(item: Any, where: str = "", batch: bool = False) -> list[d
         if name is None:
             problem = _unknown(key, value, batch)
         elif name in seen:
-            problem = f"`{key}` and `{seen[name]}` are the same field; send it once"
+            problem = same_field(key, seen[name])
         else:
             seen[name] = key
             problem = _field_problem(key, name, value)
