@@ -68,7 +68,10 @@ def rows(count: int, seed: int = 3) -> list[dict[str, Any]]:
             "prediction_probability": 1 / (i + 3), "predicted_class": i % 2, "threshold": 0.5,
             "reason_codes": [] if i % 4 == 0 else [f"Credit amount high ({i:.4g})", "ü ✓"],
             "model_name": "loan-default", "model_version": "7", "latency_ms": 1.25 * i,
-            "prediction_timestamp": now,
+            "prediction_timestamp": now, "decision": ("approve", "refer", "decline")[i % 3],
+            "referral_reasons": [{"code": "missing_required", "field": "Age_Days"}]
+            if i % 3 == 1 else [],
+            "decision_policy": {"version": 1, "threshold": 0.5, "grey_zone": 0.01},
         })  # fmt: skip
     out[1]["input_raw_data"] = {"ID": None, "big": 2**70, "text": 'quote " and \\ \u2028'}
     return out
