@@ -59,8 +59,11 @@ def test_batch_scorer_rows_carry_the_scorers_numbers(champion_scorer, raw) -> No
     """One job or many in a micro-batch: the scorer's own PD and reasons, row by row."""
     records = applications(30, seed=17, junk_share=0.2)
     jobs = [scoring.Job(records[:1], "a", 0.0), scoring.Job(records[1:], "b", 0.0)]
-    batch = scoring.BatchScorer.__new__(scoring.BatchScorer)
-    answers, rows = batch._score(champion_scorer, jobs)
+    batch = scoring.BatchScorer(loader=None, store=None)  # type: ignore[arg-type]  # unused here
+    try:
+        answers, rows = batch._score(champion_scorer, jobs)
+    finally:
+        batch.close()
     expected = champion_scorer.scorer.predict(frame.build(pd.DataFrame.from_records(records)))
     got = [a for job in answers for a in job]
     assert [a["probability_of_default"] for a in got] == expected["pd"].tolist()
