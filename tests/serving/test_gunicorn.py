@@ -43,10 +43,14 @@ def test_schemathesis_finds_nothing_with_every_check_in_both_modes(gunicorn, dat
     # One schemathesis worker: with two, hypothesis compiles strategies in threads and CPython
     # 3.11 sometimes dies inside that ("AST constructor recursion depth mismatch"), a crash of
     # the tool that says nothing about the API. The server still gets concurrent load from its
-    # 2 gunicorn workers and the stateful phase.
+    # 2 gunicorn workers. The stateful phase is left out: schemathesis 4.32 fails to canonicalise
+    # the schemas it composes from earlier responses ("result is not supported in canonical
+    # form", a schema error of the tool after ~1,400 passing cases), and its links reach only
+    # GET /v1/predictions/<id>, which tests/serving/test_contract.py covers.
     out = subprocess.run(
         [str(Path(sys.executable).parent / "schemathesis"), "run", f"{server.url}/openapi.json",
          "--checks", "all", "--mode", "all", "--max-examples", "120", "--seed", "7",
+         "--phases", "examples,coverage,fuzzing",
          "--workers", "1", "--request-timeout", "60", "-H", f"Authorization: Bearer {API_KEY}",
          "--generation-allow-x00", "false"],
         capture_output=True, text=True, timeout=720, check=False,
