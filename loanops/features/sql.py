@@ -46,39 +46,50 @@ def _number_column(rule: spec.NumberRule) -> list[str]:
     parsed = "{{ loanops_number(" + _quote(_raw(rule.source)) + ") }}"
     if rule.sentinel is None:
         return [f"{parsed} as {rule.name}"]
+    # Each line names the parse once: a server evaluates an expression once per mention.
     sentinel = _literal(rule.sentinel)
     return [
-        f"case when {parsed} = {sentinel} then null else {parsed} end as {rule.name}",
+        f"nullif({parsed}, {sentinel}) as {rule.name}",
         f"case when {parsed} = {sentinel} then 1 else 0 end as {rule.sentinel_flag}",
     ]
 
 
+def _token_case(raw: str, outcomes: list[tuple[str, str]], otherwise: str | None) -> str:
+    """A simple CASE over lower(trim(raw)): the token is computed once, not once per WHEN."""
+    whens = " ".join(f"when {_quote(token)} then {result}" for token, result in outcomes)
+    tail = f" else {otherwise}" if otherwise is not None else ""
+    return f"case lower(trim({raw})) {whens}{tail} end"
+
+
 def _flag_column(rule: spec.FlagRule) -> str:
     """Select-list line for one flag rule."""
-    token = f"lower(trim({_raw(rule.source)}))"
-    return (
-        f"case when {token} in {_in_list(spec.TRUE_TOKENS)} then 1"
-        f" when {token} in {_in_list(spec.FALSE_TOKENS)} then 0 end as {rule.name}"
-    )
+    outcomes = [(t, "1") for t in spec.TRUE_TOKENS] + [(t, "0") for t in spec.FALSE_TOKENS]
+    return f"{_token_case(_raw(rule.source), outcomes, None)} as {rule.name}"
 
 
 def _category_column(rule: spec.CategoryRule) -> str:
     """Select-list line (a CASE over the known spellings) for one category rule."""
     raw = _raw(rule.source)
-    token = f"lower(trim({raw}))"
-    lines = [
-        "case",
-        f"        when {raw} is null then {_quote(spec.UNKNOWN)}",
-        f"        when {token} in {_in_list(spec.PLACEHOLDERS)} then {_quote(spec.UNKNOWN)}",
-    ]
+    outcomes = [(token, _quote(spec.UNKNOWN)) for token in spec.PLACEHOLDERS]
     by_canonical: dict[str, list[str]] = {}
     for spelling, canonical in rule.values.items():
         by_canonical.setdefault(canonical, []).append(spelling)
     for canonical, spellings in by_canonical.items():
-        lines.append(f"        when {token} in {_in_list(spellings)} then {_quote(canonical)}")
-    lines.append(f"        else {_quote(spec.OTHER)}")
-    lines.append(f"    end as {rule.name}")
-    return "\n".join(lines)
+        outcomes.extend((spelling, _quote(canonical)) for spelling in spellings)
+    whens = "\n".join(
+        f"            when {_quote(token)} then {result}" for token, result in outcomes
+    )
+    return "\n".join(
+        [
+            "case",
+            f"        when {raw} is null then {_quote(spec.UNKNOWN)}",
+            f"        else case lower(trim({raw}))",
+            whens,
+            f"            else {_quote(spec.OTHER)}",
+            "        end",
+            f"    end as {rule.name}",
+        ]
+    )
 
 
 def _clean_macro() -> str:

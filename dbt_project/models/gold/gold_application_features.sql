@@ -8,6 +8,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='application_id',
+        post_hook="{{ loanops_analyze() }}",
         on_schema_change='fail',
     )
 }}

@@ -6,6 +6,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='application_id',
+        post_hook="{{ loanops_analyze() }}",
     )
 }}
 {{ loanops_require_incremental_columns(
@@ -28,7 +29,7 @@ with new_bronze as (
 
 ),
 
-typed as (
+typed as {{ loanops_materialized() }} (
 
     select
         {{ loanops_clean_outcome_columns() }},
