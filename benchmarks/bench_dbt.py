@@ -1,7 +1,7 @@
 """Full and incremental `dbt build` times on DuckDB and PostgreSQL, side by side.
 
 Run: .venv/bin/python benchmarks/bench_dbt.py [--rows 121856 1000000] [--increment 0.01]
-         [--targets duckdb,postgres] [--pg-url postgresql://user:password@host:5432/db]
+         [--targets duckdb,postgres] [--pg-url postgresql://USER@HOST:5432/DB]
          [--repeat 1]
 
 For each size: generate a book once and ingest it into every warehouse, then time a full
@@ -65,7 +65,7 @@ def pg_env_from_url(url: str) -> dict[str, str]:
     """LOANOPS_PG_* variables (what the dbt profile and ingest read) from a postgresql:// URL."""
     parts = urlsplit(url)
     if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
-        raise SystemExit(f"--pg-url {url!r}: expected postgresql://user:password@host:port/db")
+        raise SystemExit(f"--pg-url {url!r}: expected postgresql://USER[:PASSWORD]@HOST:PORT/DB")
     env = {
         "LOANOPS_PG_HOST": parts.hostname,
         "LOANOPS_PG_PORT": str(parts.port or 5432),
@@ -235,7 +235,7 @@ def main() -> None:
         "--targets", default=",".join(TARGETS), help="comma-separated: duckdb, postgres"
     )
     parser.add_argument(
-        "--pg-url", help="postgresql://user:password@host:port/db (default: LOANOPS_PG_* if "
+        "--pg-url", help="postgresql://USER[:PASSWORD]@HOST:PORT/DB (default: LOANOPS_PG_* if "
         "set, else a throw-away server); each size builds in a new database on that server",
     )  # fmt: skip
     parser.add_argument("--repeat", type=int, default=1, help="runs of each build (medians)")
