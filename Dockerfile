@@ -16,32 +16,53 @@ FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
-RUN python -m venv /opt/venv
 COPY requirements/serving-lock.txt /tmp/serving-lock.txt
 # --require-hashes: every wheel is the one that was locked; --only-binary: no compiler needed.
-RUN /opt/venv/bin/pip install --no-deps --require-hashes --only-binary=:all: \
+# `python3` is the interpreter in both the official image (/usr/local/bin) and Debian's (/usr/bin).
+# Behind a TLS-inspecting proxy the build is given the CA bundle as the secret "ca"
+# (`--secret id=ca,src=...`): pip trusts it for this step only, and no layer keeps it.
+RUN --mount=type=secret,id=ca \
+    if [ -f /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
+    && python3 -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-deps --require-hashes --only-binary=:all: \
         -r /tmp/serving-lock.txt \
     && /opt/venv/bin/pip check
+
+# ---- code: the packages the API imports, byte-compiled -------------------------------------------
+# A stage of its own so that a code change rebuilds one small layer of the runtime image and
+# nothing else. Byte-compiled now because the root filesystem is read-only at run time;
+# unchecked-hash .pyc files stay valid whatever timestamps the copies get.
+FROM ${PYTHON_IMAGE} AS code
+WORKDIR /app
+COPY loanops/ loanops/
+COPY ml/ ml/
+COPY serving/ serving/
+RUN python3 -m compileall -q --invalidation-mode unchecked-hash /app
 
 # ---- runtime -------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 
 # Debian packages, pinned (bump with the base image):
-#   unixodbc          the ODBC driver manager pyodbc links against (libodbc.so.2) + odbcinst
+#   unixodbc          the ODBC driver manager pyodbc links against (libodbc.so.2)
+#   odbcinst          the odbcinst tool that checks the driver registration (same source package)
 #   libgssapi-krb5-2  needed by the Microsoft ODBC driver (Kerberos/Entra ID libraries)
 #   libgomp1          OpenMP runtime that the LightGBM wheel does not bundle
 ARG UNIXODBC_VERSION=2.3.11-2+deb12u1
 ARG LIBGSSAPI_KRB5_VERSION=1.20.1-2+deb12u5
 ARG LIBGOMP1_VERSION=12.2.0-14+deb12u1
-RUN apt-get update \
+# Where apt needs the build machine's own settings to reach its mirror (a proxy, say), the
+# build is given them as the secret "apt", an apt.conf read for this step only. The user is a
+# fixed numeric non-root one, so Kubernetes can check runAsNonRoot without a name lookup.
+RUN --mount=type=secret,id=apt --mount=type=secret,id=ca \
+    if [ -f /run/secrets/apt ]; then export APT_CONFIG=/run/secrets/apt; fi \
+    && apt-get update \
     && apt-get install -y --no-install-recommends \
         "unixodbc=${UNIXODBC_VERSION}" \
+        "odbcinst=${UNIXODBC_VERSION}" \
         "libgssapi-krb5-2=${LIBGSSAPI_KRB5_VERSION}" \
         "libgomp1=${LIBGOMP1_VERSION}" \
-    && rm -rf /var/lib/apt/lists/*
-
-# A fixed numeric non-root user, so Kubernetes can check runAsNonRoot without a name lookup.
-RUN groupadd --system --gid 10001 loanops \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 loanops \
     && useradd --system --uid 10001 --gid loanops --no-create-home \
         --home-dir /nonexistent --shell /usr/sbin/nologin loanops
 
@@ -59,11 +80,7 @@ RUN driver_dir=/opt/venv/lib/python3.11/site-packages/mssql_python_odbc/libs/lin
 
 # Only the packages the API imports; owned by root, so the app user cannot change its own code.
 WORKDIR /app
-COPY loanops/ loanops/
-COPY ml/ ml/
-COPY serving/ serving/
-# Byte-compile now: the root filesystem is read-only at run time.
-RUN /opt/venv/bin/python -m compileall -q /app
+COPY --from=code /app /app
 
 ARG VCS_REF=unknown
 LABEL org.opencontainers.image.title="loanops-api" \

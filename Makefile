@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 DATA ?= data
 
-.PHONY: install demo stop test lint format lock clean
+.PHONY: install demo stop test test-prodlike lint format lock clean prodlike prodlike-stop
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,15 @@ demo: install
 stop:
 	bash scripts/stop-demo.sh
 
+# The production shape on this machine, loopback only: PostgreSQL, Azurite, an MLflow server,
+# Dagster webserver + daemon + code-location container, two API pods (scripts/prodlike/up.sh
+# says what each stands in for). Then `source data/prodlike/env`.
+prodlike: install
+	bash scripts/prodlike/up.sh
+
+prodlike-stop:
+	bash scripts/prodlike/down.sh
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -38,8 +47,15 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The production-shape tests need the podman images (a first build takes about 40 minutes here),
+# so they have their own target: `make test-prodlike`.
+PRODLIKE_TESTS := tests/prodlike tests/deploy/test_image_run.py
+
 test: install lint
-	$(BIN)/pytest
+	$(BIN)/pytest $(addprefix --ignore=,$(PRODLIKE_TESTS))
+
+test-prodlike: install
+	$(BIN)/pytest $(PRODLIKE_TESTS)
 
 # Re-resolve the pins (needs the package index); commit the changed lock files.
 # Compiled from requirements/, as the lock files' headers say (their "via" comments name .in files).

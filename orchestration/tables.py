@@ -72,7 +72,7 @@ def write(
         try:
             cursor.execute(_schema_sql(target, schema))
             if replace:
-                cursor.execute(f"drop table if exists {relation}")
+                _empty(cursor, target, relation, columns)
             cursor.execute(_create_sql(target, relation, columns))
             _insert(cursor, target, relation, frame)
             conn.commit()
@@ -80,6 +80,27 @@ def write(
             conn.rollback()
             raise
     return len(frame)
+
+
+def _empty(cursor: Any, target: str, relation: str, columns: Mapping[str, str]) -> None:
+    """Delete the table's rows but keep the table, so that dbt's views over it stay valid.
+
+    PostgreSQL refuses to drop a table a view depends on. A table whose columns differ is dropped.
+    """
+    schema, table = relation.split(".")
+    mark = "%s" if target == "postgres" else "?"
+    cursor.execute(
+        "select column_name from information_schema.columns"
+        f" where table_schema = {mark} and table_name = {mark}",
+        [schema, table],
+    )
+    found = {str(row[0]).lower() for row in cursor.fetchall()}
+    if not found:
+        return
+    if found == {name.lower() for name in columns}:
+        cursor.execute(f"delete from {relation}")
+    else:
+        cursor.execute(f"drop table {relation}")
 
 
 def _insert(cursor: Any, target: str, relation: str, frame: pd.DataFrame) -> None:

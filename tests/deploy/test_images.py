@@ -51,6 +51,25 @@ def test_base_pinned_by_tag_and_digest_and_non_root(dockerfile: str) -> None:
     assert "AS build" in text and "AS runtime" in text, "multi-stage build expected"
 
 
+@pytest.mark.parametrize("dockerfile", DOCKERFILES)
+def test_build_access_is_mounted_never_copied(dockerfile: str) -> None:
+    """A build machine's CA bundle and apt settings reach only the steps that download, as build
+    secrets: no layer keeps them, and the same file builds without them (CD on ACR)."""
+    text = (REPO / dockerfile).read_text()
+    instructions = re.split(r"\n(?=[A-Z]+ )", text)
+    pip_steps = [step for step in instructions if "pip install" in step]
+    apt_steps = [step for step in instructions if "apt-get update" in step]
+    assert len(pip_steps) == 1 and len(apt_steps) == 1
+    assert pip_steps[0].startswith("RUN --mount=type=secret,id=ca ")
+    assert "if [ -f /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi" in pip_steps[0]
+    assert "--mount=type=secret,id=apt " in apt_steps[0]
+    assert "if [ -f /run/secrets/apt ]; then export APT_CONFIG=/run/secrets/apt; fi" in apt_steps[0]
+    assert "PIP_CERT=" not in text.replace("export PIP_CERT=/run/secrets/ca", "")
+    assert not re.search(r"^(COPY|ADD) \S*(\.crt|\.pem|apt\.conf)", text, re.M)
+    # `python3` names the interpreter in the official image and in Debian's alike.
+    assert not re.search(r"\bpython -m\b", text)
+
+
 def test_same_base_image_everywhere() -> None:
     bases = {DIGEST_PINNED_BASE.search((REPO / d).read_text()).group(1) for d in DOCKERFILES}
     assert len(bases) == 1
