@@ -54,17 +54,16 @@ def _number_column(rule: spec.NumberRule) -> list[str]:
     ]
 
 
-def _token_case(raw: str, outcomes: list[tuple[str, str]], otherwise: str | None) -> str:
-    """A simple CASE over lower(trim(raw)): the token is computed once, not once per WHEN."""
+def _token_case(raw: str, outcomes: list[tuple[str, str]]) -> str:
+    """A simple CASE over lower(trim(raw)), null otherwise: the token is computed once."""
     whens = " ".join(f"when {_quote(token)} then {result}" for token, result in outcomes)
-    tail = f" else {otherwise}" if otherwise is not None else ""
-    return f"case lower(trim({raw})) {whens}{tail} end"
+    return f"case lower(trim({raw})) {whens} end"
 
 
 def _flag_column(rule: spec.FlagRule) -> str:
     """Select-list line for one flag rule."""
     outcomes = [(t, "1") for t in spec.TRUE_TOKENS] + [(t, "0") for t in spec.FALSE_TOKENS]
-    return f"{_token_case(_raw(rule.source), outcomes, None)} as {rule.name}"
+    return f"{_token_case(_raw(rule.source), outcomes)} as {rule.name}"
 
 
 def _category_column(rule: spec.CategoryRule) -> str:
