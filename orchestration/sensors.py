@@ -6,9 +6,6 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-# Not re-exported at the top level of dagster; the instance API returns these statuses.
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
-
 from loanops import settings as settings_module
 from loanops import warehouse
 from loanops.ingest.landing import Landing, open_landing
@@ -112,18 +109,21 @@ def failed_checks(
 ) -> tuple[list[tuple[dg.AssetCheckKey, int]], str]:
     """Checks whose latest evaluation failed since the cursor: (key, record id), and the cursor."""
     seen: dict[str, int] = json.loads(cursor) if cursor else {}
+    # DagsterInstance has no public query for check results; its event log storage's interface
+    # has one, and the records it returns are read through public types only.
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(keys))
     failures = []
     for key, record in latest.items():
         name = key.to_user_string()
         if record.id <= seen.get(name, 0):
             continue
-        if record.status == AssetCheckExecutionRecordStatus.PLANNED:
-            continue  # still running: decide on its result next time
+        # A check still running has a planned event, not an evaluation: decide on it next time.
+        if not isinstance(record.evaluation, dg.AssetCheckEvaluation):
+            continue
         seen[name] = record.id
-        # A WARN failure (a warning, or no data to judge) is not a reason to retrain.
-        failed = record.status == AssetCheckExecutionRecordStatus.FAILED
-        if failed and monitoring_checks.requests_retraining(record.evaluation):
+        # Only a failed ERROR evaluation counts: a WARN failure (a warning, or no data to judge)
+        # is not a reason to retrain.
+        if monitoring_checks.requests_retraining(record.evaluation):
             failures.append((key, record.id))
     return failures, json.dumps(seen, sort_keys=True)
 

@@ -6,7 +6,6 @@ import logging
 import re
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
@@ -14,33 +13,14 @@ from flask import Flask, Response, current_app, g, request
 from serving import config as service_config
 from serving import errors, logs, metrics
 from serving.auth import load_keys
+from serving.blueprints import health, model, openapi_bp, predictions, web
 from serving.model_loader import Champion, ModelLoader
 from serving.scoring import BatchScorer
+from serving.state import Runtime, runtime
 from serving.store import PredictionStore, migrate
 
 log = logging.getLogger("serving.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-
-
-@dataclass
-class Runtime:
-    """The per-process parts the blueprints share."""
-
-    loader: ModelLoader
-    store: PredictionStore
-    scorer: BatchScorer
-    keys: list[str]
-
-    def close(self) -> None:
-        """Stop the threads and close the store's connections."""
-        self.loader.stop()
-        self.scorer.close()
-        self.store.dispose()
-
-
-def runtime() -> Runtime:
-    """The Runtime of the current app."""
-    return current_app.extensions["loanops"]
 
 
 def _on_swap(previous: Champion | None, champion: Champion) -> None:
@@ -97,12 +77,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["MODEL_POLL_SECONDS"], on_swap=_on_swap,
     )  # fmt: skip
     scorer = BatchScorer(loader, store, max_rows=max(2000, app.config["MAX_BATCH"]))
-    app.extensions["loanops"] = Runtime(loader, store, scorer, app.config["API_KEYS"])
+    Runtime(loader, store, scorer, app.config["API_KEYS"]).init_app(app)
     errors.init_app(app)
     app.before_request(_before)
     app.after_request(_after)
-
-    from serving.blueprints import health, model, openapi_bp, predictions, web
 
     for blueprint in (predictions.bp, model.bp, health.bp, openapi_bp.bp, web.bp):
         app.register_blueprint(blueprint)

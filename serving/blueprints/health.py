@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response
 
 from serving import metrics
-from serving.app import runtime
+from serving.state import runtime
 
 bp = Blueprint("health", __name__)
 

@@ -7,9 +7,9 @@ from typing import Any
 from flask import Blueprint
 
 from ml.policy import policy_of
-from serving.app import runtime
 from serving.blueprints.common import authenticate
 from serving.errors import ApiError
+from serving.state import runtime
 
 bp = Blueprint("model", __name__, url_prefix="/v1")
 bp.before_request(authenticate)

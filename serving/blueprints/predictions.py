@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app
 
-from serving.app import runtime
 from serving.blueprints.common import authenticate, json_body, json_response, score
 from serving.errors import ApiError
 from serving.schemas import InvalidRequestError, batch_items, validate_application, validate_batch
+from serving.state import runtime
 
 bp = Blueprint("predictions", __name__, url_prefix="/v1/predictions")
 bp.before_request(authenticate)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from loanops.cli import main
+from loanops_cli.main import main
 
 
 def test_generate_writes_into_the_settings_landing_folder(data_dir):

@@ -13,7 +13,6 @@ from azure.storage.blob import ContainerClient
 from click.testing import CliRunner
 
 from loanops import settings as settings_module
-from loanops.cli import main
 from loanops.generator import write_book as generate_book
 from loanops.ingest import (
     BlobLanding,
@@ -26,6 +25,7 @@ from loanops.ingest import (
 )
 from loanops.ingest.landing import blob_landing
 from loanops.schema import OUTCOME_COLUMNS, PUBLISHED_COLUMNS
+from loanops_cli.main import main
 from tests.azurite_server import AzuriteServer
 from tests.ingest.conftest import application_row, csv_text
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from loanops.cli import main
 from loanops.schema import APPLICATION_COLUMNS, OUTCOME_COLUMNS
+from loanops_cli.main import main
 from tests.ingest.conftest import write_book
 
 

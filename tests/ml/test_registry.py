@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 from mlflow import MlflowClient
 
-from loanops.cli import main
 from loanops.features import spec
+from loanops_cli.main import main
 from ml import dataset, registry
 from ml.train import train
 from tests.ml.conftest import fast_config

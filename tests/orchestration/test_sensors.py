@@ -127,6 +127,26 @@ def test_retraining_sensor_ignores_a_warn_failure():
         assert len(result.run_requests) == 1
 
 
+def test_retraining_sensor_decides_on_a_planned_check_once_it_is_evaluated():
+    # The asset fails before its check runs: the check is planned, with no result to judge yet.
+    check = dg.AssetCheckKey(MONITORED, "psi_below_alert")
+    sensor = sensors.build_retraining_sensor([check])
+
+    @dg.asset(key=MONITORED, check_specs=[dg.AssetCheckSpec("psi_below_alert", asset=MONITORED)])
+    def broken() -> dg.MaterializeResult:
+        raise RuntimeError("the monitoring model could not be built")
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert not dg.materialize([broken], instance=instance, raise_on_error=False).success
+        result = sensor(dg.build_sensor_context(instance=instance))
+        assert not result.run_requests
+        assert json.loads(result.cursor) == {}  # nothing decided: look again next tick
+
+        dg.materialize(_monitored(passed=False), instance=instance)
+        result = sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor))
+        assert len(result.run_requests) == 1
+
+
 def test_retraining_sensor_waits_for_monitoring_checks():
     result = sensors.build_retraining_sensor([])(dg.build_sensor_context())
     assert not result.run_requests

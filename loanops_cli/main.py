@@ -1,4 +1,4 @@
-"""`loanops`: the operator's entry point. Each sub-command lives in loanops/commands/.
+"""`loanops`: the operator's entry point. Each sub-command lives in loanops_cli/commands/.
 
 Exit codes: 0 success, 1 the work failed (a rejected file, a failed build),
 2 the command was used wrongly (click's usage errors).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from loanops.commands import features, generate, ingest, promote, train
+from loanops_cli.commands import features, generate, ingest, pipeline, promote, serve, train
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,5 +25,5 @@ main.add_command(ingest.command)
 main.add_command(features.command)
 main.add_command(train.command)
 main.add_command(promote.command)
-main.add_command(__import__("loanops.commands.serve", fromlist=["command"]).command)
-main.add_command(__import__("loanops.commands.pipeline", fromlist=["command"]).command)
+main.add_command(serve.command)
+main.add_command(pipeline.command)
