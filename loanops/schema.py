@@ -220,8 +220,3 @@ def name_problems(names: Iterable[str], where_listed: str = "") -> list[tuple[st
         else:
             seen[published] = name
     return problems
-
-
-def canonical_names(names: Iterable[str]) -> dict[str, str]:
-    """Each accepted name among `names` mapped to its published name (others left out)."""
-    return {name: ACCEPTED_NAMES[name] for name in names if name in ACCEPTED_NAMES}

@@ -1,4 +1,4 @@
-"""Settings from the environment: one variable chooses each part (architecture decision 1).
+"""Settings from the environment: one variable chooses each part, embedded or production.
 
 Everything generated at run time lives under the data folder (`LOANOPS_DATA_DIR`,
 default `data/` in the repository), which git ignores.

@@ -1,4 +1,4 @@
-"""Fairness report over the protected attributes (kept out of the model, decision 7)."""
+"""Fairness report over the protected attributes (kept out of the model by default)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A fitted fast path for one Scorer: the same numbers as the scikit-learn pipeline, less overhead.
 
-The pipeline's `ColumnTransformer` costs about 4 ms per call however few rows it gets, and the
+The pipeline's `ColumnTransformer` costs milliseconds per call however few rows it gets, and the
 estimators' scikit-learn wrappers add validation and threads. Serving calls the scorer for every
 micro-batch, often of one row, so this module compiles the fitted pipeline once into numpy
 arrays and dicts and calls the boosters directly with one thread (gunicorn's workers already

@@ -53,7 +53,7 @@ def render(
     metrics = pd.DataFrame(
         [{"metric": key, "value": float(value)} for key, value in test_metrics.items()]
     )
-    protected = "included (setting)" if include_protected else "excluded (decision 7)"
+    protected = "included (setting)" if include_protected else "excluded (fairness report only)"
     return f"""# Model card: loan-default ({winner})
 
 ## What it does

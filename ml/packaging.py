@@ -1,6 +1,6 @@
 """The packaged model: an MLflow pyfunc whose input is the raw application (published names).
 
-It carries the one feature definition (decision 2): `loanops` and `ml` travel as code_paths,
+It carries the one feature definition: `loanops` and `ml` travel as code_paths,
 so any MLflow server (`mlflow models serve`, Azure ML) builds the same features as dbt's gold
 model and returns PD, class, the policy's decision (approve / refer / decline) with its
 referral reasons, and reason codes. The policy travels inside the pickled scorer.

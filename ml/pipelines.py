@@ -1,6 +1,6 @@
 """The three candidate families, each a scikit-learn Pipeline fitted on the training split only.
 
-Imputation, encoding and scaling live inside the pipeline (architecture decision 3), so their
+Imputation, encoding and scaling live inside the pipeline, so their
 statistics come from the rows the pipeline is fitted on and nothing leaks from test rows.
 """
 
@@ -29,7 +29,7 @@ def feature_columns(include_protected: bool = False) -> tuple[list[str], list[st
     """(numeric and flag columns, category columns) the model reads."""
     numeric = [*spec.NUMERIC_FEATURE_NAMES, *spec.FLAG_FEATURES]
     categories = list(spec.CATEGORY_FEATURES)
-    if include_protected:  # decision 7: only when a setting asks for it
+    if include_protected:  # protected attributes: only when a setting asks for them
         categories += list(spec.PROTECTED)
     return numeric, categories
 

@@ -38,7 +38,7 @@ class Scorer:
     categories: list[str]
     medians: dict[str, float] = field(default_factory=dict)  # training split, for reason words
     reference: np.ndarray | None = None  # mean transformed training row (logistic reasons)
-    # approve / refer / decline; None in scorers packaged before policies (see `decision_policy`)
+    # approve / refer / decline; None in scorers packaged without one (see `decision_policy`)
     policy: decision_policy.Policy | None = None
 
     @property

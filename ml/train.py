@@ -48,7 +48,7 @@ class TrainConfig:
     families: tuple[str, ...] = pipelines.FAMILIES
     budget_seconds: float = 150.0  # total search time, shared equally by the families
     max_trials: int = 30
-    include_protected: bool = False  # decision 7: gender and marital status stay out
+    include_protected: bool = False  # gender and marital status stay out of the features
     calibration: str = calibration.PLATT
     threshold: threshold.ThresholdRule = field(default_factory=threshold.ThresholdRule)
     # approve / refer / decline: required fields, grey zone, share of top features (ml/policy.py)

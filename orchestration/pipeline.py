@@ -19,7 +19,6 @@ Echo = Callable[[str], None]
 PIPELINE_JOB = dg.define_asset_job(
     "pipeline", selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor
 )
-SHOWN = {"STEP_START", "STEP_FAILURE", "STEP_SKIPPED", "ASSET_MATERIALIZATION"}
 
 
 class ProgressHandler(logging.Handler):

@@ -139,17 +139,3 @@ class GoldColumns:
             lists.append(column)
         keys = list(names)
         return [dict(zip(keys, row, strict=True)) for row in zip(*lists, strict=True)]
-
-
-def features_records(features: pd.DataFrame) -> list[dict[str, Any]]:
-    """Feature rows of a DataFrame as dicts with None for missing values.
-
-    One object matrix (the values `astype(object).where(notna, None).to_dict("records")` gives:
-    Python floats and strings, None for missing) without pandas' per-cell work.
-    """
-    names = [str(name) for name in features.columns]
-    values = features.to_numpy(dtype=object)
-    missing = features.isna().to_numpy()
-    if missing.any():
-        values[missing] = None
-    return [dict(zip(names, row, strict=True)) for row in values.tolist()]

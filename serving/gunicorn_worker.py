@@ -4,11 +4,10 @@ Stock gthread hands every keep-alive connection back to the worker's main thread
 response: the main thread registers it with its poller, wakes when the next request arrives,
 and submits it to the thread pool again. Under the API's load every one of those steps waits
 for the process's GIL behind the request and batch threads, so two extra thread hand-offs per
-request show up as latency (measured with wrk, 2 workers: 8 connections went from 612 to 826
-requests/s and p99 from 30 to 25 ms). Here the thread that served a request keeps the
-connection for up to LINGER_SECONDS (a `poll` that releases the GIL) and serves the next
-request itself; a connection that stays quiet longer goes back to the poller as before, so idle
-clients still hold no thread.
+request show up as latency (docs/benchmarks.md has the measured effect). Here the thread that
+served a request keeps the connection for up to LINGER_SECONDS (a `poll` that releases the GIL)
+and serves the next request itself; a connection that stays quiet longer goes back to the
+poller, so idle clients hold no thread.
 """
 
 from __future__ import annotations

@@ -55,9 +55,10 @@ MODEL_INFO = Gauge(
 def observe_many(histogram: Histogram, values: np.ndarray) -> None:
     """`histogram.observe(v)` for each value, with one increment per bucket and one to the sum.
 
-    In multiprocess mode every increment is a locked write to a memory-mapped file, so a batch
-    of 1,000 scores cost ~2 ms one by one. This reads prometheus_client's Histogram internals
-    (bounds, per-bucket values, sum); if they ever change it falls back to `observe`.
+    In multiprocess mode every increment is a locked write to a memory-mapped file, so a large
+    batch observed one score at a time pays for thousands of them. This reads prometheus_client's
+    Histogram internals (bounds, per-bucket values, sum); if they ever change it falls back to
+    `observe`.
     """
     bounds = getattr(histogram, "_upper_bounds", None)
     buckets = getattr(histogram, "_buckets", None)

@@ -16,11 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from loanops.features import frame, spec
+from loanops.features import spec
 from loanops.schema import APPLICATION_COLUMNS
-from serving.features import GoldColumns, features_records
+from serving.features import GoldColumns
 
 log = logging.getLogger("serving.model")
 _ALIAS_URI = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/@]+)$")
@@ -52,11 +51,6 @@ class Champion:
     scorer: Any  # ml.scorer.Scorer (gold features -> pd, class, reasons)
     loaded_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
-    def score(self, raw: pd.DataFrame) -> Scored:
-        """Build gold features with the one feature definition and score them (pandas path)."""
-        gold = frame.build(raw)
-        return self._scored(features_records(gold[self.features]), gold)
-
     def score_records(
         self,
         records: Sequence[Mapping[str, Any]],
@@ -75,7 +69,7 @@ class Champion:
         return self._scored(processed, gold.to_frame())
 
     def _scored(self, processed: list[dict[str, Any]], gold: Any) -> Scored:
-        # champions packaged before predict_arrays existed only have predict
+        # a champion packaged without predict_arrays only has predict
         arrays = getattr(self.scorer, "predict_arrays", None)
         if arrays is not None:
             probability, classes, why = arrays(gold)
@@ -123,11 +117,11 @@ def load_champion(uri: str, tracking_uri: str) -> Champion:
 def _freeze_heap() -> None:
     """Keep the long-lived heap (libraries, the model) out of the cyclic garbage collector.
 
-    A worker holds some 350,000 tracked objects once mlflow, pandas and the model are loaded;
-    a full collection walks them all (~100-175 ms here), a stall that lands on whichever
-    requests are in flight: it was most of the API's p99. Objects that exist now are moved
-    to the permanent generation (they are still freed by reference counting); a collection
-    first, so the garbage of a replaced champion is not frozen with them.
+    A worker holds hundreds of thousands of tracked objects once mlflow, pandas and the model
+    are loaded; a full collection walks them all, a stall that lands on whichever requests are
+    in flight and dominates the API's p99 (docs/benchmarks.md). Objects that exist at this point
+    go to the permanent generation (they are still freed by reference counting); a collection
+    runs first, so the garbage of a replaced champion is not frozen with them.
     """
     gc.unfreeze()
     gc.collect()

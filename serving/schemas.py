@@ -336,7 +336,7 @@ class Prediction(_Scored):
     reason_method: str = Field(
         description=(
             "How the reason codes were computed: 'saabas' (tree path attribution), 'treeshap' "
-            "(exact TreeSHAP, tree champions packaged before the scoring fast path) or "
+            "(exact TreeSHAP, tree champions packaged without the scoring fast path) or "
             "'coefficient_x_value' (logistic). The stored record does not repeat it: the model "
             "version identifies it."
         )

@@ -23,7 +23,6 @@ import numpy as np
 
 from ml.policy import Policy, policy_of, record_columns
 from serving import metrics
-from serving.features import features_records
 from serving.model_loader import Champion, ModelLoader
 from serving.store import PredictionStore, StoreUnavailableError
 from serving.store.keys import time_ordered_ids
@@ -86,9 +85,6 @@ def reason_method(scorer: Any) -> str:
     if isinstance(method, str):
         return method
     return "coefficient_x_value" if getattr(scorer, "family", "") == "logistic" else "treeshap"
-
-
-_features_records = features_records  # moved to serving.features
 
 
 def _joined_numbers(jobs: list[Job]) -> dict[str, np.ndarray] | None:

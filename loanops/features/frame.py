@@ -263,11 +263,6 @@ def features(silver: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(_gold_columns(silver), index=silver.index)
 
 
-def raw_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """A frame of raw applications from dicts keyed by published names."""
-    return pd.DataFrame.from_records(list(records))
-
-
 def build(raw: pd.DataFrame) -> pd.DataFrame:
     """Gold features straight from raw applications (clean, then derive).
 

@@ -1,4 +1,4 @@
-"""The one definition of cleaning and features (architecture decision 2).
+"""The one definition of cleaning and features, shared by dbt and serving.
 
 Every rule here is data. `loanops.features.sql` renders it into the dbt macros that the
 silver and gold models call; `loanops.features.frame` applies it to a pandas frame for the

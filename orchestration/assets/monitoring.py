@@ -71,7 +71,7 @@ def reference_bins(
     except OSError as exc:  # MLflow raises OSError subclasses for a missing artifact
         raise dg.Failure(
             f"champion version {current.version} (run {current.run_id}) has no reference "
-            "profile: it was trained before ml/reference.py existed; retrain it"
+            "profile (its training run logged none); retrain it"
         ) from exc
     profile["run_id"] = current.run_id
     profile["model_version"] = current.version

@@ -6,7 +6,7 @@ stores: SQLite goes through the dialect's own bind processors (one call per dist
 a batch's shared timestamp is formatted once) and PostgreSQL gets one statement whose columns
 are arrays (`unnest`), with the JSON text from the engine's serializer. SQL Server keeps the
 generic path (it cannot be tested here). Each runs on the caller's connection, inside its
-transaction, so errors and rollbacks are SQLAlchemy's as before.
+transaction, so errors and rollbacks are SQLAlchemy's own.
 """
 
 from __future__ import annotations

@@ -5,15 +5,15 @@ copies the WAL into the database and fsyncs both, about half of a 1,000-row inse
 connections raise that threshold to a backstop (engine.py) and this thread, woken once commits
 have written about 4 MB, runs a PASSIVE checkpoint instead, beside the writers and readers;
 once the WAL holds RESTART_BYTES, a second PASSIVE pass with the writers held copies what they
-added meanwhile (3.6 ms median, 13 ms at most, at 8 connections). Once it has copied
-everything the next writer starts the WAL again from the top, so the file stays about
-RESTART_BYTES (or one large batch) long; without the second pass busy writers kept it from
-ever being all copied, and it grew to `limit_bytes`.
+added meanwhile (a few milliseconds). Once it has copied everything the next writer starts the
+WAL again from the top, so the file stays about RESTART_BYTES (or one large batch) long;
+without the second pass busy writers would keep it from ever being all copied, and it would
+grow to `limit_bytes`.
 
-Durability is unchanged: with synchronous=NORMAL a commit was never fsynced, only written to
-the WAL, which survives a process crash either way; a checkpoint still fsyncs the WAL before
-copying and the database after (about as often as before, or after IDLE_SECONDS of quiet), and
-an interrupted one is simply redone.
+Durability does not depend on this thread: with synchronous=NORMAL a commit is not fsynced,
+only written to the WAL, which survives a process crash; a checkpoint fsyncs the WAL before
+copying and the database after (about every CHECKPOINT_BYTES of commits, or after IDLE_SECONDS
+of quiet), and an interrupted one is simply redone.
 
 If the WAL file still grows past `limit_bytes` (a long reader pinning old pages), the thread
 takes the store's write lock and runs a TRUNCATE checkpoint, which waits up to TRUNCATE_WAIT_MS
@@ -139,10 +139,10 @@ class WalCheckpointer:
 
         The first copies the bulk beside the writers. Writers commit meanwhile, so under load it
         never copies the whole WAL, and SQLite only starts the WAL again from the top when a
-        writer finds all of it copied: the file grew to the limit and the TRUNCATE then held
-        every writer for 30-120 ms (measured at 8 connections). So once the WAL holds
-        `restart_bytes`, a second pass with the writers held copies what they added during the
-        first (3.6 ms median at 8 connections), and the next commit starts the WAL over. Below
+        writer finds all of it copied: the file would grow to the limit and the TRUNCATE then
+        hold every writer for tens of milliseconds. So once the WAL holds `restart_bytes`, a
+        second pass with the writers held copies what they added during the first (a few
+        milliseconds), and the next commit starts the WAL over. Below
         that the writers are never held: a stream of 1,000-row batches, which add a WAL's
         worth during one pass, pays for it once per `restart_bytes`, not per checkpoint.
         """

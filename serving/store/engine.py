@@ -82,9 +82,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     page_size = cursor.execute("PRAGMA page_size").fetchone()[0]
     cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_BYTES // page_size}")
     cursor.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")  # a WAL that grew shrinks back
-    # A 1,000-row batch touches ~4 MB of table pages and a leaf page per row in each index (the
-    # ids are random): with the default 2 MiB cache it spills and re-reads; 16 MiB (allocated
-    # only as used) takes ~20% off the insert's CPU.
+    # A 1,000-row batch touches ~4 MB of table pages and index leaves: with the default 2 MiB
+    # cache it spills and re-reads; 16 MiB (allocated only as used) takes ~20% off the insert's
+    # CPU.
     cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     cursor.close()
 

@@ -4,9 +4,8 @@ With random (version 4) ids every insert lands on a random leaf of the primary-k
 the index outgrows the page cache, a batch of 1,000 rows dirties and rewrites hundreds of leaf
 pages (nearly the whole index on SQLite with 16 KiB pages), and the cost of a commit grows with
 the table. Time-ordered ids append at the right edge of the index (SQLite and PostgreSQL
-compare UUIDs byte by byte), so a batch touches a few pages. Measured on the store alone (one
-process, after 5,000 commits of 3 rows): a 1,000-row insert 10.0-10.7 ms with version-4 ids,
-7.3-8.3 ms with these; a 3-row commit 0.33-0.35 ms against 0.26-0.27 ms (docs/api.md).
+compare UUIDs byte by byte), so a batch touches a few pages (docs/benchmarks.md has the
+measured difference).
 
 Layout: 48 bits of Unix time in milliseconds, the version (7), 74 random bits and the variant.
 Uniqueness rests on the random bits, as for version 4 (74 against 122 bits, within one

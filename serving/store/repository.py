@@ -69,8 +69,8 @@ class PredictionStore:
         """The writer lock for the checkpointer, ahead of this process's next writers.
 
         threading.Lock is not fair: a writer that commits in a loop takes it back before a
-        waiting thread wakes, and the checkpointer waited for 100+ commits while the WAL grew
-        (to its 64 MB limit in one CI run). New writers wait on the gate instead.
+        waiting thread wakes, so the checkpointer could wait behind a hundred commits or more
+        while the WAL grows towards its limit. New writers wait on the gate instead.
         """
         self._open.clear()
         try:

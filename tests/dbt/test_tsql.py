@@ -3,7 +3,7 @@
 `dbt compile --target azure_sql --no-introspect --no-populate-cache --vars
 '{offline_compile: true}'` renders the SQL that dbt-sqlserver would run (is_incremental() is
 overridden offline). Each file must parse with sqlglot's T-SQL reader, and, because that reader
-is lenient, the tokens and the tree are checked for what decision 4 forbids.
+is lenient, the tokens and the tree are checked for what the portable SQL rules forbid.
 """
 
 from __future__ import annotations

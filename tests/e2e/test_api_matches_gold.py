@@ -1,6 +1,6 @@
 """Online equals batch: the API's PD for raw applications equals the champion's PD on the gold
 rows that dbt built from the same applications, to 1e-9, and every 200 has a stored row with
-the same values (issue 4's parity criterion; architecture decision 2).
+the same values (the one feature definition's parity criterion).
 
 Real parts end to end: the generator writes a book with junk tokens, ingest lands it in a DuckDB
 warehouse, dbt builds bronze/silver/gold, ml trains and registers a champion in a temporary

@@ -44,17 +44,6 @@ def test_reason_method_of_scorers_that_do_not_say() -> None:
     assert scoring.reason_method(OldLogistic()) == "coefficient_x_value"
 
 
-def test_feature_records_equal_the_pandas_version(raw: pd.DataFrame) -> None:
-    gold = frame.build(raw)
-    gold.loc[3, "occupation"] = None
-    for part in (gold, gold.head(1)):
-        expected = part.astype(object).where(part.notna(), None).to_dict("records")
-        got = scoring._features_records(part)
-        assert got == expected
-        assert all(type(a[k]) is type(b[k]) for a, b in zip(got, expected, strict=True) for k in a)
-        assert all(v is None or v == v for row in got for v in row.values())  # no NaN stored
-
-
 def test_batch_scorer_rows_carry_the_scorers_numbers(champion_scorer, raw) -> None:
     """One job or many in a micro-batch: the scorer's own PD and reasons, row by row."""
     records = applications(30, seed=17, junk_share=0.2)
@@ -103,12 +92,15 @@ def test_score_records_equals_the_pandas_path(champion_scorer) -> None:
     records = applications(300, seed=21, junk_share=0.25)
     for part in [records[i : i + 1] for i in range(40)] + [records]:
         fast = champion_scorer.score_records(part)
-        slow = champion_scorer.score(pd.DataFrame.from_records(part))
-        assert fast.probability.tolist() == slow.probability.tolist()
-        assert fast.predicted_class.tolist() == slow.predicted_class.tolist()
-        assert fast.reasons == slow.reasons
-        assert fast.processed == slow.processed
-        pairs = zip(fast.processed, slow.processed, strict=True)
+        gold = frame.build(pd.DataFrame.from_records(part))
+        probability, predicted_class, reasons = champion_scorer.scorer.predict_arrays(gold)
+        features = gold[champion_scorer.features]
+        processed = features.astype(object).where(features.notna(), None).to_dict("records")
+        assert fast.probability.tolist() == probability.tolist()
+        assert fast.predicted_class.tolist() == predicted_class.tolist()
+        assert fast.reasons == reasons
+        assert fast.processed == processed
+        pairs = zip(fast.processed, processed, strict=True)
         assert all(type(a[k]) is type(b[k]) for a, b in pairs for k in a)
 
 

@@ -184,7 +184,7 @@ def test_background_checkpoint_keeps_wal_bounded_and_rows_readable(data_dir):
 
 def test_wal_starts_over_while_writers_keep_committing(data_dir):
     # A checkpoint beside busy writers never finds the whole WAL copied, so SQLite would not
-    # start it over: it grew to the limit and a TRUNCATE held the writers (30-120 ms). The
+    # start it over: it would grow to the limit and a TRUNCATE would hold the writers. The
     # checkpointer's second pass, writers held, copies the rest, and the next commit restarts.
     store = PredictionStore(_sqlite_url(data_dir, "p.db"))
     checkpointer = store.checkpointer
@@ -213,8 +213,8 @@ def test_wal_starts_over_while_writers_keep_committing(data_dir):
 
 def test_checkpointer_gets_the_writer_lock_ahead_of_a_committing_loop(data_dir):
     # threading.Lock lets a writer that commits in a loop take it back before a waiting thread
-    # wakes: the checkpointer waited 100+ commits while the WAL grew. New writers now queue
-    # behind it, so at most the commit already past the gate goes first.
+    # wakes, so the checkpointer could wait behind 100+ commits while the WAL grows. New writers
+    # queue behind it, so at most the commit already past the gate goes first.
     store = PredictionStore(_sqlite_url(data_dir, "p.db"))
     store.checkpointer.checkpoint_bytes = 1 << 62  # no background pass: this test takes the lock
     commits, stop = [0], threading.Event()
