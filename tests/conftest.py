@@ -11,6 +11,14 @@ import pytest
 from tests.azurite_server import AzuriteServer, start_azurite
 from tests.postgres_server import PostgresServer, start_postgres
 
+PRODLIKE = Path(__file__).parent / "prodlike"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the production-shape tests last: `make test` builds their images in the background
+    meanwhile, and their stack then starts once, after everything else has finished with the CPU."""
+    items.sort(key=lambda item: item.path.is_relative_to(PRODLIKE))
+
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
