@@ -8,11 +8,10 @@ import time
 import uuid
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 
 from serving import config as service_config
 from serving import errors, logs, metrics
-from serving.auth import load_keys
 from serving.blueprints import health, model, openapi_bp, predictions, web
 from serving.model_loader import Champion, ModelLoader
 from serving.scoring import BatchScorer
@@ -27,15 +26,6 @@ def _on_swap(previous: Champion | None, champion: Champion) -> None:
     """Publish the serving version in /metrics."""
     old = (previous.name, previous.version, previous.run_id or "") if previous else None
     metrics.set_model((champion.name, champion.version, champion.run_id or ""), old)
-
-
-def _load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
-    """Defaults, then LOANOPS_* variables, then the factory's overrides."""
-    app.config.from_mapping(service_config.defaults())
-    app.config.from_mapping(service_config.from_environment())
-    app.config["API_KEYS"] = load_keys()  # env list and secret file, read together
-    app.config.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    app.config.update(service_config.normalise(dict(app.config)))
 
 
 def _before() -> None:
@@ -56,7 +46,7 @@ def _after(response: Response) -> Response:
     status = str(response.status_code)
     metrics.REQUESTS.labels(endpoint, request.method, status).inc()
     metrics.LATENCY.labels(endpoint, request.method, status).observe(elapsed)
-    if current_app.config.get("ACCESS_LOG", True):
+    if runtime().settings.access_log:
         log.info("request", extra={
             "method": request.method, "endpoint": endpoint, "status": response.status_code,
             "latency_ms": round(elapsed * 1000, 3),
@@ -67,17 +57,18 @@ def _after(response: Response) -> Response:
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the scoring API; the champion loads in the background (503 until it has)."""
     app = Flask(__name__)
-    _load_config(app, config)
-    logs.configure(app.config["LOG_LEVEL"])
-    if app.config["MIGRATE"]:
-        migrate.upgrade(app.config["PREDICTION_STORE_URL"])
-    store = PredictionStore(app.config["PREDICTION_STORE_URL"])
+    settings = service_config.load(config)
+    app.config.from_mapping(settings.flask_config())
+    logs.configure(settings.log_level)
+    if settings.migrate:
+        migrate.upgrade(settings.prediction_store_url)
+    store = PredictionStore(settings.prediction_store_url)
     loader = ModelLoader(
-        app.config["MODEL_URI"], app.config["MLFLOW_TRACKING_URI"],
-        app.config["MODEL_POLL_SECONDS"], on_swap=_on_swap,
+        settings.model_uri, settings.mlflow_tracking_uri, settings.model_poll_seconds,
+        on_swap=_on_swap,
     )  # fmt: skip
-    scorer = BatchScorer(loader, store, max_rows=max(2000, app.config["MAX_BATCH"]))
-    Runtime(loader, store, scorer, app.config["API_KEYS"]).init_app(app)
+    scorer = BatchScorer(loader, store, max_rows=max(2000, settings.max_batch))
+    Runtime(loader, store, scorer, settings).init_app(app)
     errors.init_app(app)
     app.before_request(_before)
     app.after_request(_after)

@@ -36,12 +36,13 @@ def on_starting(server: Any) -> None:
     folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
+    from serving import config
     from serving.store import migrate
-    from serving.store.engine import configured_url
 
+    service = config.load()
     # LOANOPS_MIGRATE=false: a release step (the pod's init container) has migrated already.
-    if os.environ.get("LOANOPS_MIGRATE", "true").lower() not in ("0", "false", "no"):
-        migrate.upgrade(configured_url())
+    if service.migrate:
+        migrate.upgrade(service.prediction_store_url)
     os.environ["LOANOPS_MIGRATE"] = "0"  # workers inherit it: no concurrent migrations
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
+from serving.config import ServiceSettings
 from serving.model_loader import ModelLoader
 from serving.scoring import BatchScorer
 from serving.store import PredictionStore
@@ -24,7 +25,7 @@ class Runtime:
     loader: ModelLoader
     store: PredictionStore
     scorer: BatchScorer
-    keys: list[str]
+    settings: ServiceSettings
 
     def init_app(self, app: Flask) -> None:
         """Register this state on the app."""

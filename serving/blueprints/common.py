@@ -44,7 +44,7 @@ def authenticate() -> None:
     """Require a valid bearer key (blueprint before_request hook); OPTIONS carries no data."""
     if request.method == "OPTIONS":
         return
-    require_key(runtime().keys)
+    require_key(runtime().settings.api_keys)
 
 
 def json_body() -> Any:
@@ -79,7 +79,7 @@ def score(
     clean = g.get("finite_utf8", False)
     job = runtime().scorer.submit(records, g.request_id, g.started, clean=clean, numbers=numbers)
     try:
-        return job.future.result(timeout=current_app.config["REQUEST_TIMEOUT_SECONDS"])
+        return job.future.result(timeout=runtime().settings.request_timeout_seconds)
     except NotReadyError:
         raise ApiError(503, "not_ready", "the model is not loaded yet; retry shortly") from None
     except StoreUnavailableError:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from serving.openapi import document
+from serving.state import runtime
 
 bp = Blueprint("openapi", __name__)
 _CACHE: dict[int, dict[str, Any]] = {}
@@ -15,7 +16,7 @@ _CACHE: dict[int, dict[str, Any]] = {}
 @bp.get("/openapi.json")
 def openapi_json() -> tuple[dict[str, Any], int]:
     """The OpenAPI document (built once per batch limit)."""
-    limit = current_app.config["MAX_BATCH"]
+    limit = runtime().settings.max_batch
     if limit not in _CACHE:
         _CACHE[limit] = document(limit)
     return _CACHE[limit], 200

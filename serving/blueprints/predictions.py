@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
 from serving.blueprints.common import authenticate, json_body, json_response, score
 from serving.errors import ApiError
@@ -36,7 +36,7 @@ def predict_batch() -> Response:
     """Score, record and return many applications (all or none)."""
     try:  # one call for the list: every problem of every application, in order
         items = batch_items(json_body())
-        limit = current_app.config["MAX_BATCH"]
+        limit = runtime().settings.max_batch
         if len(items) > limit:
             message = f"at most {limit} applications in one batch; got {len(items)}"
             raise InvalidRequestError("too many applications", [
