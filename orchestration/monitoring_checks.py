@@ -78,21 +78,15 @@ def champion(settings: Settings) -> Champion | None:
     return Champion(str(version), str(found.run_id), auc)
 
 
-def _mark(settings: Settings) -> str:
-    """The driver's placeholder."""
-    return "%s" if settings.target == "postgres" else "?"
-
-
 def latest_psi(settings: Settings, run_id: str) -> pd.DataFrame:
     """monitoring_psi rows of the run's latest prediction date (empty when none)."""
     if not tables.exists(settings, PSI_RELATION):
         return pd.DataFrame()
-    mark = _mark(settings)
     sql = (
-        f"select * from {PSI_RELATION} where run_id = {mark} and prediction_date = "
-        f"(select max(prediction_date) from {PSI_RELATION} where run_id = {mark})"
+        f"select * from {PSI_RELATION} where run_id = :run_id and prediction_date = "
+        f"(select max(prediction_date) from {PSI_RELATION} where run_id = :run_id)"
     )
-    frame = warehouse.read_frame(settings, sql, [run_id, run_id])
+    frame = warehouse.read_frame(settings, sql, {"run_id": run_id})
     if not frame.empty:
         frame["psi"] = frame["psi"].astype(float)
     return frame.sort_values("psi", ascending=False)
@@ -249,8 +243,8 @@ def realised_auc_above_floor(loanops: LoanopsResource) -> dg.AssetCheckResult:
         return dg.AssetCheckResult(passed=True, metadata={"reason": "no champion"})
     row = None
     if tables.exists(settings, PERFORMANCE_RELATION):
-        sql = f"select * from {PERFORMANCE_RELATION} where run_id = {_mark(settings)}"
-        found = warehouse.read_frame(settings, sql, [current.run_id])
+        sql = f"select * from {PERFORMANCE_RELATION} where run_id = :run_id"
+        found = warehouse.read_frame(settings, sql, {"run_id": current.run_id})
         row = found.iloc[0] if len(found) else None
     return auc_result(row, current)
 

@@ -97,20 +97,18 @@ def _other_runs(settings: Settings, run_id: str) -> pd.DataFrame:
     """Rows of raw.reference_bins that belong to other runs (empty before the first copy)."""
     if not tables.exists(settings, REFERENCE_RELATION):
         return pd.DataFrame(columns=list(REFERENCE_COLUMNS))
-    mark = "%s" if settings.target == "postgres" else "?"
-    sql = f"select * from {REFERENCE_RELATION} where run_id <> {mark}"
-    return warehouse.read_frame(settings, sql, [run_id])[list(REFERENCE_COLUMNS)]
+    sql = f"select * from {REFERENCE_RELATION} where run_id <> :run_id"
+    return warehouse.read_frame(settings, sql, {"run_id": run_id})[list(REFERENCE_COLUMNS)]
 
 
 def score_shares(settings: Settings, run_id: str, day: object) -> pd.DataFrame:
     """The score bins of one run and day: label, actual and expected share."""
-    mark = "%s" if settings.target == "postgres" else "?"
     sql = (
         "select bin_index, bin_label, actual_share, expected_share"
-        f" from {BIN_SHARES_RELATION} where run_id = {mark} and prediction_date = {mark}"
+        f" from {BIN_SHARES_RELATION} where run_id = :run_id and prediction_date = :day"
         " and feature_kind = 'score' and bin_index > 0 order by bin_index"
     )
-    return warehouse.read_frame(settings, sql, [run_id, day])
+    return warehouse.read_frame(settings, sql, {"run_id": run_id, "day": day})
 
 
 def plot(psi: pd.DataFrame, scores: pd.DataFrame, title: str, path: Path) -> Path:

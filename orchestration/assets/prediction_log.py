@@ -53,23 +53,12 @@ def add_missing_columns(settings: Settings) -> list[str]:
     """Add the columns a copy made by an older version lacks (nullable); the names added."""
     if not tables.exists(settings, COPY_RELATION):
         return []
-    schema, table = COPY_RELATION.split(".")
-    mark = "%s" if settings.target == "postgres" else "?"
-    sql = (
-        "select column_name from information_schema.columns "
-        f"where table_schema = {mark} and table_name = {mark}"
-    )
-    have = {
-        str(n).lower() for n in warehouse.read_frame(settings, sql, [schema, table])["column_name"]
-    }
-    missing = [name for name in ADDED_COLUMNS if name not in have]
-    if missing:
-        with warehouse.connection(settings) as conn:
-            cursor = conn if settings.target == "duckdb" else conn.cursor()
-            for name in missing:
-                kind = tables.TYPES[COLUMNS[name]][settings.target]
-                cursor.execute(f"alter table {COPY_RELATION} add {name} {kind}")
-            conn.commit()
+    with warehouse.begin(settings) as conn:
+        have = tables.column_names(conn, COPY_RELATION)
+        missing = [name for name in ADDED_COLUMNS if name not in have]
+        for name in missing:
+            kind = tables.type_sql(conn, COLUMNS[name])
+            conn.execute(sa.text(f"alter table {COPY_RELATION} add {name} {kind}"))
     return missing
 
 
@@ -148,9 +137,8 @@ def watermark(settings: Settings) -> tuple[Any, set[str]]:
     )["ts"].iloc[0]
     if pd.isna(latest):
         return None, set()
-    mark = "%s" if settings.target == "postgres" else "?"
-    sql = f"select prediction_id from {COPY_RELATION} where prediction_timestamp = {mark}"
-    ids = warehouse.read_frame(settings, sql, [pd.Timestamp(latest).to_pydatetime()])
+    sql = f"select prediction_id from {COPY_RELATION} where prediction_timestamp = :latest"
+    ids = warehouse.read_frame(settings, sql, {"latest": pd.Timestamp(latest).to_pydatetime()})
     return pd.Timestamp(latest).to_pydatetime(), set(ids["prediction_id"].astype(str))
 
 

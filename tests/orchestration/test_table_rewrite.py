@@ -7,6 +7,7 @@ import uuid
 import pandas as pd
 import psycopg
 import pytest
+import sqlalchemy as sa
 
 from loanops import settings as settings_module
 from loanops import warehouse
@@ -32,12 +33,8 @@ def settings(request: pytest.FixtureRequest, tmp_path, monkeypatch) -> settings_
 
 
 def _execute(settings: settings_module.Settings, sql: str) -> None:
-    with warehouse.connection(settings) as conn:
-        if settings.target == "duckdb":
-            conn.execute(sql)
-        else:
-            conn.cursor().execute(sql)
-            conn.commit()
+    with warehouse.begin(settings) as conn:
+        conn.execute(sa.text(sql))
 
 
 def test_a_rewrite_keeps_the_views_over_the_table(settings) -> None:
