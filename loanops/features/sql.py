@@ -1,6 +1,8 @@
 """Render the feature specification into dbt macros (the SQL side of the one definition).
 
-The output, `dbt_project/macros/features/generated_features.sql`, is committed so that
+The output, `dbt_project/macros/features/generated_features.sql` (the cleaning and feature
+macros, and the column rules the dbt tests check) and `dbt_project/docs/generated_columns.md`
+(the descriptions of the generated columns, as dbt doc blocks), is committed so that
 analytics engineers can read it; `loanops features render --check` (run by the tests)
 fails when it no longer matches `spec.py`.
 """
@@ -8,11 +10,13 @@ fails when it no longer matches `spec.py`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from loanops.features import spec
-from loanops.schema import BY_NAME, LABEL_COLUMN
+from loanops.schema import APPLICATION_COLUMNS, BY_NAME, LABEL_COLUMN
 
 GENERATED_PATH = Path("dbt_project/macros/features/generated_features.sql")
+GENERATED_DOCS_PATH = Path("dbt_project/docs/generated_columns.md")
 # Gold declares categories as strings with a length (portable; the gold contract needs it).
 CATEGORY_TYPE = "varchar(64)"
 _HEADER = (
@@ -181,6 +185,70 @@ def _features_macro() -> str:
     return f"{{% macro loanops_feature_columns() -%}}\n    {body}\n{{%- endmacro %}}\n"
 
 
+def _bound(value: float) -> int | float:
+    """A range bound, whole numbers without a decimal point (the rule reads `between 0 and 1`)."""
+    return int(value) if float(value).is_integer() else value
+
+
+def column_rules() -> dict[str, dict[str, Any]]:
+    """The column rules the one definition implies, per set of generated columns.
+
+    `clean_application_columns` checks what loanops_clean_application_columns() makes,
+    `feature_columns` the flags and categories of loanops_feature_columns(), `label` the
+    outcome label. Each holds arguments of the `loanops_column_rules` dbt test.
+    """
+    flags = {name: [0, 1] for name in spec.FLAG_FEATURES}
+    categories = {
+        rule.name: [*sorted(set(rule.values.values())), spec.UNKNOWN, spec.OTHER]
+        for rule in spec.CATEGORIES
+    }
+    every_row = [*(r.sentinel_flag for r in spec.NUMBERS if r.sentinel_flag), *categories]
+    return {
+        "clean_application_columns": {
+            "not_null": every_row,
+            "accepted_values": {**flags, **categories},
+            "value_between": {r.name: [_bound(r.low), _bound(r.high)] for r in spec.NUMBERS},
+        },
+        "feature_columns": {
+            "not_null": every_row,
+            "accepted_values": {**flags, **categories},
+        },
+        "label": {
+            "accepted_values": {spec.LABEL_NAME: sorted(set(spec.LABEL_TOKENS.values()))},
+        },
+    }
+
+
+def _jinja(value: Any, indent: int) -> str:
+    """A Jinja literal of lists, dicts, strings and numbers, one entry per line."""
+    pad = " " * indent
+    if isinstance(value, dict):
+        items = [f"{pad}    {_jinja(k, 0)}: {_jinja(v, indent + 4)}," for k, v in value.items()]
+        return "{\n" + "\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_jinja(v, indent) for v in value) + "]"
+    if isinstance(value, str):  # a Jinja string escapes quotes with a backslash, not SQL's ''
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return str(value)
+
+
+def _rules_macro() -> str:
+    """`loanops_spec_column_rules(columns)`: the rules of one column set, for the dbt tests."""
+    rules = _jinja(column_rules(), 4)
+    return (
+        "{% macro loanops_spec_column_rules(columns) -%}\n"
+        f"    {{%- set rules = {rules} -%}}\n"
+        "    {%- if columns not in rules -%}\n"
+        "        {{ exceptions.raise_compiler_error(\n"
+        "            'loanops_spec_column_rules: no rules for ' ~ columns\n"
+        "            ~ '; known: ' ~ rules.keys() | sort | join(', ')\n"
+        "        ) }}\n"
+        "    {%- endif -%}\n"
+        "    {{ return(rules[columns]) }}\n"
+        "{%- endmacro %}\n"
+    )
+
+
 def render() -> str:
     """The whole generated macro file."""
     return "\n".join(
@@ -201,19 +269,93 @@ def render() -> str:
             ),
             _clean_outcome_macro(),
             _outcome_rejection_macro(),
+            _rules_macro(),
         ]
     )
 
 
+JUNK_SENTENCE = "junk tokens ($, #, @, &, x, #NA) become null."
+FLAG_SENTENCE = (
+    f"1 from {', '.join(spec.TRUE_TOKENS)}, 0 from {', '.join(spec.FALSE_TOKENS)} "
+    "(any case, spaces trimmed); anything else null."
+)
+CATEGORY_SENTENCE = (
+    "Canonical spelling; missing or a placeholder (XNA, #NA, ...) is "
+    f"'{spec.UNKNOWN}', an unlisted value '{spec.OTHER}'."
+)
+PROTECTED_SENTENCE = "Protected attribute: kept for fairness reporting, not a model feature."
+
+
+def column_descriptions() -> dict[str, str]:
+    """Doc block name -> text for every column the generated macros make.
+
+    `raw_<column>` describes a published column as raw and bronze keep it (text),
+    `clean_<column>` a column of loanops_clean_application_columns() (silver),
+    `feature_<column>` one of loanops_feature_columns() (gold).
+    """
+    landed = {
+        f"raw_{c.raw}": f"`{c.name}` as landed (text). {c.description}"
+        for c in BY_NAME.values()
+        if c.name in APPLICATION_COLUMNS
+    }
+    clean: dict[str, str] = {}
+    for rule in spec.NUMBERS:
+        text = f"{BY_NAME[rule.source].description} Parsed from `{_raw(rule.source)}`; "
+        text += JUNK_SENTENCE
+        if rule.sentinel is not None:
+            sentinel = _literal(rule.sentinel)
+            text += f" The sentinel {sentinel} becomes null and sets `{rule.sentinel_flag}`."
+            clean[rule.sentinel_flag or ""] = (
+                f"1 when `{rule.name}` held the sentinel {sentinel}, else 0."
+            )
+        clean[rule.name] = text
+    for rule in spec.FLAGS:
+        clean[rule.name] = f"{BY_NAME[rule.source].description} {FLAG_SENTENCE}"
+    for rule in spec.CATEGORIES:
+        clean[rule.name] = f"{BY_NAME[rule.source].description} {CATEGORY_SENTENCE}"
+    features = {f.name: f.description for f in spec.NUMERIC_FEATURES}
+    for name in (*spec.FLAG_FEATURES, *spec.CATEGORY_FEATURES):
+        features[name] = clean[name]
+    for name in spec.PROTECTED:
+        features[name] = f"{clean[name]} {PROTECTED_SENTENCE}"
+    return {
+        **landed,
+        **{f"clean_{name}": clean[name] for name in spec.SILVER_COLUMNS},
+        **{f"feature_{name}": text for name, text in features.items()},
+    }
+
+
+def render_docs() -> str:
+    """The whole generated doc-block file."""
+    blocks = [
+        "<!-- GENERATED by `loanops features render` from loanops/features/spec.py and\n"
+        "     loanops/schema.py: do not edit. The model YAML refers to these blocks with\n"
+        "     doc('raw_<column>'), doc('clean_<column>') and doc('feature_<column>'). -->\n"
+    ]
+    blocks.extend(
+        f"{{% docs {name} %}}\n{text}\n{{% enddocs %}}\n"
+        for name, text in column_descriptions().items()
+    )
+    return "\n".join(blocks)
+
+
+def _outputs() -> dict[Path, str]:
+    """Every generated file (relative to the project root) and its content."""
+    return {GENERATED_PATH: render(), GENERATED_DOCS_PATH: render_docs()}
+
+
 def write(root: Path) -> Path:
-    """Write the generated macros under the project root; returns the path."""
-    path = root / GENERATED_PATH
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render())
-    return path
+    """Write the generated macros and doc blocks under the project root; returns the macros."""
+    for relative, text in _outputs().items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root / GENERATED_PATH
 
 
 def is_current(root: Path) -> bool:
-    """True when the committed macro file matches the specification."""
-    path = root / GENERATED_PATH
-    return path.exists() and path.read_text() == render()
+    """True when the committed macros and doc blocks match the specification."""
+    return all(
+        (root / relative).exists() and (root / relative).read_text() == text
+        for relative, text in _outputs().items()
+    )

@@ -23,7 +23,7 @@ import pytest
 
 from loanops import raw_tables as rt
 from loanops import settings as settings_module
-from loanops.features import frame, spec
+from loanops.features import frame, spec, sql
 from loanops.ingest import ingest_folder
 from loanops.schema import BY_NAME, FIRST_ID
 from tests.dbt.conftest import DbtProject, DbtRun, make_project
@@ -424,10 +424,22 @@ PLANT_TABLES = {
 
 
 def _rules_of(manifest: dict[str, Any], model: str) -> dict[str, Any]:
-    """The arguments of a model's loanops_column_rules test, as dbt parsed them."""
+    """Every rule of a model's loanops_column_rules test: the rule sets generated from the
+    feature definition that it names (`spec_rules`) merged with its own arguments."""
     name = f"{model}_column_rules"
     node = next(n for n in manifest["nodes"].values() if n["name"] == name)
-    return node["test_metadata"]["kwargs"]
+    kwargs = node["test_metadata"]["kwargs"]
+    named = kwargs.get("spec_rules") or []
+    rules: dict[str, Any] = {"not_null": [], "accepted_values": {}, "value_between": {}}
+    for rule_set in [named] if isinstance(named, str) else named:
+        generated = sql.column_rules()[rule_set]
+        rules["not_null"] += generated.get("not_null", [])
+        rules["accepted_values"] |= generated.get("accepted_values", {})
+        rules["value_between"] |= generated.get("value_between", {})
+    rules["not_null"] += kwargs.get("not_null", [])
+    rules["accepted_values"] |= kwargs.get("accepted_values", {})
+    rules["value_between"] |= kwargs.get("value_between", {})
+    return rules
 
 
 def _violations(rules: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -515,13 +527,15 @@ def test_column_rules_name_every_broken_rule(
         result = next(
             r for r in run.results if r["unique_id"].split(".")[2] == f"{model}_column_rules"
         )
+        # dbt counts every (row, rule) violation; the stored failures hold one row per rule
         assert result["status"] == "fail" and result["failures"] == len(pairs), model
         found = _execute(
             warehouse.target,
             copy.env,
-            [f"select column_name, rule from dbt_test__audit.{model}_column_rules"],
+            [f"select column_name, rule, failing_rows from dbt_test__audit.{model}_column_rules"],
         )
-        assert sorted((str(c), str(r)) for c, r in found) == pairs, model
+        expected_rows = sorted({pair: pairs.count(pair) for pair in pairs}.items())
+        assert sorted(((str(c), str(r)), int(n)) for c, r, n in found) == expected_rows, model
 
 
 def test_gold_key_not_null_is_enforced_by_the_contract(warehouse: Warehouse) -> None:

@@ -389,3 +389,90 @@
         when is_default is null then 'is_default is not 0 or 1'
     end
 {%- endmacro %}
+
+{% macro loanops_spec_column_rules(columns) -%}
+    {%- set rules = {
+        'clean_application_columns': {
+            'not_null': ['is_not_employed', 'accompany_client', 'income_type', 'education', 'marital_status', 'gender', 'contract_type', 'housing_type', 'occupation', 'organization_type'],
+            'accepted_values': {
+                'has_car': [0, 1],
+                'has_bike': [0, 1],
+                'has_active_loan': [0, 1],
+                'has_house': [0, 1],
+                'has_mobile': [0, 1],
+                'has_homephone': [0, 1],
+                'is_workphone_reachable': [0, 1],
+                'is_permanent_address_mismatch': [0, 1],
+                'is_work_address_mismatch': [0, 1],
+                'is_not_employed': [0, 1],
+                'accompany_client': ['Alone', 'Partner', 'Relative', 'unknown', 'other'],
+                'income_type': ['Commercial', 'Govt Job', 'Retired', 'Service', 'unknown', 'other'],
+                'education': ['Graduation', 'Graduation dropout', 'Junior secondary', 'Secondary', 'unknown', 'other'],
+                'marital_status': ['D', 'M', 'S', 'W', 'unknown', 'other'],
+                'gender': ['Female', 'Male', 'unknown', 'other'],
+                'contract_type': ['CL', 'RL', 'unknown', 'other'],
+                'housing_type': ['Family', 'Home', 'Municipal', 'Office', 'Rental', 'Shared', 'unknown', 'other'],
+                'occupation': ['Accountants', 'Cleaning', 'Cooking', 'Core', 'Drivers', 'HR', 'High skill tech', 'IT', 'Laborers', 'Low-skill Laborers', 'Managers', 'Medicine', 'Private service', 'Realty agents', 'Sales', 'Secretaries', 'Security', 'Waiters/barmen', 'unknown', 'other'],
+                'organization_type': ['Advertising', 'Agriculture', 'Bank', 'Business Entity Type 1', 'Business Entity Type 2', 'Business Entity Type 3', 'Cleaning', 'Construction', 'Culture', 'Electricity', 'Emergency', 'Government', 'Hotel', 'Housing', 'Industry: type 1', 'Industry: type 10', 'Industry: type 11', 'Industry: type 12', 'Industry: type 13', 'Industry: type 2', 'Industry: type 3', 'Industry: type 4', 'Industry: type 5', 'Industry: type 6', 'Industry: type 7', 'Industry: type 8', 'Industry: type 9', 'Insurance', 'Kindergarten', 'Legal Services', 'Medicine', 'Military', 'Mobile', 'Other', 'Police', 'Postal', 'Realtor', 'Religion', 'Restaurant', 'School', 'Security', 'Security Ministries', 'Self-employed', 'Services', 'Telecom', 'Trade: type 1', 'Trade: type 2', 'Trade: type 3', 'Trade: type 4', 'Trade: type 5', 'Trade: type 6', 'Trade: type 7', 'Transport: type 1', 'Transport: type 2', 'Transport: type 3', 'Transport: type 4', 'University', 'unknown', 'other'],
+            },
+            'value_between': {
+                'client_income': [0, 100000000],
+                'credit_amount': [0, 100000000],
+                'loan_annuity': [0, 10000000],
+                'child_count': [0, 50],
+                'family_members': [0, 60],
+                'region_population_relative': [0, 1],
+                'age_days': [0, 43830],
+                'employed_days': [0, 365243],
+                'registration_days': [0, 43830],
+                'id_change_days': [0, 43830],
+                'phone_change_days': [0, 43830],
+                'house_age_years': [0, 200],
+                'city_rating': [1, 3],
+                'application_weekday': [0, 6],
+                'application_hour': [0, 23],
+                'score_source_1': [0, 1],
+                'score_source_2': [0, 1],
+                'score_source_3': [0, 1],
+                'social_circle_default_ratio': [0, 1],
+                'credit_bureau_enquiries': [0, 100],
+            },
+        },
+        'feature_columns': {
+            'not_null': ['is_not_employed', 'accompany_client', 'income_type', 'education', 'marital_status', 'gender', 'contract_type', 'housing_type', 'occupation', 'organization_type'],
+            'accepted_values': {
+                'has_car': [0, 1],
+                'has_bike': [0, 1],
+                'has_active_loan': [0, 1],
+                'has_house': [0, 1],
+                'has_mobile': [0, 1],
+                'has_homephone': [0, 1],
+                'is_workphone_reachable': [0, 1],
+                'is_permanent_address_mismatch': [0, 1],
+                'is_work_address_mismatch': [0, 1],
+                'is_not_employed': [0, 1],
+                'accompany_client': ['Alone', 'Partner', 'Relative', 'unknown', 'other'],
+                'income_type': ['Commercial', 'Govt Job', 'Retired', 'Service', 'unknown', 'other'],
+                'education': ['Graduation', 'Graduation dropout', 'Junior secondary', 'Secondary', 'unknown', 'other'],
+                'marital_status': ['D', 'M', 'S', 'W', 'unknown', 'other'],
+                'gender': ['Female', 'Male', 'unknown', 'other'],
+                'contract_type': ['CL', 'RL', 'unknown', 'other'],
+                'housing_type': ['Family', 'Home', 'Municipal', 'Office', 'Rental', 'Shared', 'unknown', 'other'],
+                'occupation': ['Accountants', 'Cleaning', 'Cooking', 'Core', 'Drivers', 'HR', 'High skill tech', 'IT', 'Laborers', 'Low-skill Laborers', 'Managers', 'Medicine', 'Private service', 'Realty agents', 'Sales', 'Secretaries', 'Security', 'Waiters/barmen', 'unknown', 'other'],
+                'organization_type': ['Advertising', 'Agriculture', 'Bank', 'Business Entity Type 1', 'Business Entity Type 2', 'Business Entity Type 3', 'Cleaning', 'Construction', 'Culture', 'Electricity', 'Emergency', 'Government', 'Hotel', 'Housing', 'Industry: type 1', 'Industry: type 10', 'Industry: type 11', 'Industry: type 12', 'Industry: type 13', 'Industry: type 2', 'Industry: type 3', 'Industry: type 4', 'Industry: type 5', 'Industry: type 6', 'Industry: type 7', 'Industry: type 8', 'Industry: type 9', 'Insurance', 'Kindergarten', 'Legal Services', 'Medicine', 'Military', 'Mobile', 'Other', 'Police', 'Postal', 'Realtor', 'Religion', 'Restaurant', 'School', 'Security', 'Security Ministries', 'Self-employed', 'Services', 'Telecom', 'Trade: type 1', 'Trade: type 2', 'Trade: type 3', 'Trade: type 4', 'Trade: type 5', 'Trade: type 6', 'Trade: type 7', 'Transport: type 1', 'Transport: type 2', 'Transport: type 3', 'Transport: type 4', 'University', 'unknown', 'other'],
+            },
+        },
+        'label': {
+            'accepted_values': {
+                'is_default': [0, 1],
+            },
+        },
+    } -%}
+    {%- if columns not in rules -%}
+        {{ exceptions.raise_compiler_error(
+            'loanops_spec_column_rules: no rules for ' ~ columns
+            ~ '; known: ' ~ rules.keys() | sort | join(', ')
+        ) }}
+    {%- endif -%}
+    {{ return(rules[columns]) }}
+{%- endmacro %}

@@ -1,3 +1,7 @@
+{#- Appends the raw rows of loads newer than any already here; load_row_key is the grain (one
+    row per landed row) as one column. -#}
+{{ loanops_require_incremental_columns(['load_row_key']) }}
+
 with source_applications as (
 
     select * from {{ source('raw', 'applications') }}
@@ -10,6 +14,7 @@ with source_applications as (
 final as (
 
     select
+        {{ loanops_load_row_key('_load_id', '_source_row') }} as load_row_key,
         id,
         client_income,
         car_owned,

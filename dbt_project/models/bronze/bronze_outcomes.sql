@@ -1,3 +1,7 @@
+{#- Appends the raw rows of loads newer than any already here; load_row_key is the grain (one
+    row per landed row) as one column. -#}
+{{ loanops_require_incremental_columns(['load_row_key']) }}
+
 with source_outcomes as (
 
     select * from {{ source('raw', 'outcomes') }}
@@ -10,6 +14,7 @@ with source_outcomes as (
 final as (
 
     select
+        {{ loanops_load_row_key('_load_id', '_source_row') }} as load_row_key,
         id,
         loan_default,
         _source_file as source_file,

@@ -45,6 +45,9 @@ bin_counts as (
 final as (
 
     select
+        {{ loanops_surrogate_key(
+            ['d.run_id', 'd.prediction_date', 'r.feature_name', 'r.bin_index']
+        ) }} as bin_share_key,
         d.run_id,
         d.model_version,
         d.prediction_date,

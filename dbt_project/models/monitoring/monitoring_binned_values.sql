@@ -57,6 +57,7 @@ feature_values as (
 final as (
 
     select
+        {{ loanops_surrogate_key(['v.prediction_id', 'v.feature_name']) }} as binned_value_key,
         v.prediction_id,
         v.run_id,
         v.model_version,

@@ -10,6 +10,7 @@ predictions as (
 final as (
 
     select
+        {{ loanops_surrogate_key(['run_id', 'prediction_date']) }} as daily_prediction_key,
         prediction_date,
         run_id,
         model_name,

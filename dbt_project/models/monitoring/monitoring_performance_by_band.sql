@@ -11,6 +11,7 @@ scored as (
 final as (
 
     select
+        {{ loanops_surrogate_key(['run_id', 'score_bin_index']) }} as performance_band_key,
         run_id,
         model_version,
         score_bin_index,

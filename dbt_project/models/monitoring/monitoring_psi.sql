@@ -66,6 +66,7 @@ by_feature as (
 final as (
 
     select
+        {{ loanops_surrogate_key(['run_id', 'prediction_date', 'feature_name']) }} as psi_key,
         run_id,
         model_version,
         prediction_date,

@@ -38,6 +38,7 @@ reference as (
 final as (
 
     select
+        {{ loanops_surrogate_key(['run_id', 'feature_name', 'bin_index']) }} as reference_bin_key,
         cast(run_id as varchar(64)) as run_id,
         cast(model_version as varchar(64)) as model_version,
         cast(feature_name as varchar(200)) as feature_name,

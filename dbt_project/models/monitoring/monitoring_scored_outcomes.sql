@@ -42,6 +42,7 @@ ranked as (
 final as (
 
     select
+        {{ loanops_surrogate_key(['r.run_id', 'r.application_id']) }} as scored_outcome_key,
         r.run_id,
         r.model_version,
         r.application_id,

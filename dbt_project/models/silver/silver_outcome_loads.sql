@@ -10,7 +10,7 @@
     )
 }}
 {{ loanops_require_incremental_columns(
-    ['rule_violation', 'dbt_invocation_id']
+    ['load_row_key', 'rule_violation', 'dbt_invocation_id']
 ) }}
 
 {#- One list of the columns a row carries through the ranking, so the two sides of the
@@ -84,6 +84,9 @@ ranked as (
 final as (
 
     select
+        {# the key is computed here, not carried through the ranking sort: the same value as
+            bronze's, from the same columns #}
+        {{ loanops_load_row_key() }} as load_row_key,
         {{ landed_columns }},
         case
             when rule_violation is not null then rule_violation

@@ -15,6 +15,7 @@ outcome_loads as (
 rejected_applications as (
 
     select
+        load_row_key,
         cast('applications' as varchar(16)) as source_table,
         application_id,
         landed_id,
@@ -31,6 +32,7 @@ rejected_applications as (
 rejected_outcomes as (
 
     select
+        load_row_key,
         cast('outcomes' as varchar(16)) as source_table,
         application_id,
         landed_id,
