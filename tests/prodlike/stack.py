@@ -17,6 +17,7 @@ from typing import Any
 
 import dagster as dg
 import psycopg
+from mlflow import MlflowClient
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "scripts" / "prodlike"
@@ -51,6 +52,12 @@ class Stack:
     def api_urls(self) -> list[str]:
         """The API pods' base URLs."""
         return self.env["LOANOPS_API_URLS"].split(",")
+
+    def mlflow(self) -> MlflowClient:
+        """A client of the stack's tracking server and registry, named explicitly: MLflow's
+        process-wide URI may still point at a store an earlier test in this session set."""
+        uri = self.env["MLFLOW_TRACKING_URI"]
+        return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
     def pod(self, index: int) -> str:
         """The container name of API pod 1 or 2."""

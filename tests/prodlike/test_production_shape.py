@@ -15,7 +15,6 @@ from typing import Any
 
 import dagster as dg
 import pytest
-from mlflow import MlflowClient
 
 from loanops.schema import APPLICATION_COLUMNS
 from tests.prodlike.stack import REPO, Stack, wait_for
@@ -107,7 +106,7 @@ def champion(stack: Stack, book: Path) -> str:
     run_id = stack.launch("training", TRAINING)
     run = stack.wait_for_run(run_id, RUN_TIMEOUT)
     assert run.status == dg.DagsterRunStatus.SUCCESS, stack.run_failure(run_id)
-    version = MlflowClient().get_model_version_by_alias("loan-default", "champion").version
+    version = stack.mlflow().get_model_version_by_alias("loan-default", "champion").version
     return str(version)
 
 
@@ -183,7 +182,7 @@ def test_a_book_in_the_landing_container_reaches_gold(stack: Stack, book: Path) 
 
 
 def test_training_through_the_daemon_promotes_a_champion(stack: Stack, champion: str) -> None:
-    client = MlflowClient()
+    client = stack.mlflow()
     found = client.get_model_version("loan-default", champion)
     assert stack.env["MLFLOW_TRACKING_URI"].startswith("http://127.0.0.1:")
     run = client.get_run(found.run_id)
