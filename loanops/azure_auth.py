@@ -4,17 +4,20 @@ The `cli` and `workload-identity` sign-in modes get a token from azure-identity 
 the ODBC driver in the `SQL_COPT_SS_ACCESS_TOKEN` connection attribute. The driver's own
 `Authentication=ActiveDirectoryMsi` asks the node's metadata service instead, so in an AKS pod it
 would sign in as the node, not as the pod's workload identity. Direct pyodbc connects (ingest,
-training reads) pass `attrs_before(...)`; the prediction store's engine adds the same mapping in
-its `do_connect` event (serving/store/engine.py).
+training reads) pass `attrs_before(...)`; SQLAlchemy engines (the warehouse's and the prediction
+store's) get it from `sign_in_with_token`, in their `do_connect` event.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import struct
 import threading
 import time
 from typing import Any, Protocol
+
+import sqlalchemy as sa
 
 SQL_COPT_SS_ACCESS_TOKEN = 1256  # msodbcsql.h
 AZURE_SQL_SCOPE = "https://database.windows.net/.default"
@@ -83,3 +86,28 @@ def token_source(mode: str, credential: TokenCredential | None = None) -> TokenS
     if mode not in TOKEN_MODES:
         return None
     return TokenSource(credential) if credential is not None else _process_source(mode)
+
+
+# What the driver refuses beside an access token ("Cannot use Access Token with ...").
+_LOGIN_KEYWORDS = re.compile(r"(?:^|;)\s*(uid|pwd|authentication)\s*=", re.IGNORECASE)
+_TRUSTED = re.compile(r";?\s*Trusted_Connection\s*=\s*Yes", re.IGNORECASE)
+
+
+def sign_in_with_token(engine: sa.Engine, source: TokenSource, mode: str, where: str) -> None:
+    """Hand each new SQL Server connection of `engine` an Entra token (its `do_connect` event).
+
+    SQLAlchemy adds `Trusted_Connection=Yes` to a URL without a user; it goes, as SQLAlchemy's
+    own access-token recipe does, because the driver takes no other login beside a token. A
+    user, password or Authentication keyword left in `where` (what the caller configured) is an
+    error that names it.
+    """
+
+    @sa.event.listens_for(engine, "do_connect")
+    def _provide_token(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict) -> None:
+        cargs[0] = _TRUSTED.sub("", cargs[0])
+        if _LOGIN_KEYWORDS.search(cargs[0]):
+            raise ValueError(
+                f"LOANOPS_MSSQL_AUTH={mode} signs in with a token: remove the user, password "
+                f"and Authentication from {where}"
+            )
+        cparams["attrs_before"] = {**cparams.get("attrs_before", {}), **source.attrs_before()}

@@ -9,7 +9,6 @@ Drivers load lazily, so a DuckDB laptop needs no ODBC driver.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -23,23 +22,10 @@ from loanops import settings as settings_module
 from loanops.azure_auth import TokenCredential
 from loanops.settings import Settings
 
-# SQLAlchemy adds `Trusted_Connection=Yes` where a URL names no user; the driver takes no login
-# beside a token.
-_TRUSTED = re.compile(r";?\s*Trusted_Connection\s*=\s*Yes", re.IGNORECASE)
-
 
 def _read_only(settings: Settings) -> bool:
     """DuckDB readers go read-only on an existing file: never a running ingest's writer lock."""
     return settings.target == "duckdb" and settings.duckdb_path.exists()
-
-
-def _sign_in_with_token(engine: sa.Engine, source: azure_auth.TokenSource) -> None:
-    """Hand each new Azure SQL connection an Entra token (SQLAlchemy's `do_connect` event)."""
-
-    @sa.event.listens_for(engine, "do_connect")
-    def _provide_token(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict) -> None:
-        cargs[0] = _TRUSTED.sub("", cargs[0])
-        cparams["attrs_before"] = {**cparams.get("attrs_before", {}), **source.attrs_before()}
 
 
 def _connect_with(engine: sa.Engine, dsn: str) -> None:
@@ -75,9 +61,10 @@ def engine(
         odbc = settings_module.mssql_odbc_string()  # refuses an unknown sign-in mode
         url = sa.URL.create("mssql+pyodbc", query={"odbc_connect": odbc})
         made = sa.create_engine(url, poolclass=NullPool, fast_executemany=True)
-        source = azure_auth.token_source(settings_module.mssql_auth(), credential)
+        mode = settings_module.mssql_auth()
+        source = azure_auth.token_source(mode, credential)
         if source is not None:
-            _sign_in_with_token(made, source)
+            azure_auth.sign_in_with_token(made, source, mode, "the warehouse's ODBC settings")
         return made
     raise ValueError(f"unknown target {settings.target!r}")  # load() already refuses these
 

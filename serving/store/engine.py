@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -109,29 +108,6 @@ def _postgres_lz4(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()  # keep the setting for the session, past the pool's rollbacks
 
 
-# What the driver refuses beside an access token ("Cannot use Access Token with ...").
-_LOGIN_KEYWORDS = re.compile(r"(?:^|;)\s*(uid|pwd|authentication)\s*=", re.IGNORECASE)
-_TRUSTED = re.compile(r";?\s*Trusted_Connection\s*=\s*Yes", re.IGNORECASE)
-
-
-def _sign_in_with_token(engine: sa.Engine, source: azure_auth.TokenSource, mode: str) -> None:
-    """Hand each new SQL Server connection an Entra token (SQLAlchemy's `do_connect` event).
-
-    SQLAlchemy adds `Trusted_Connection=Yes` to a URL without a user; it goes, as SQLAlchemy's
-    own access-token recipe does, because the driver takes no other login beside a token.
-    """
-
-    @sa.event.listens_for(engine, "do_connect")
-    def _provide_token(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict) -> None:
-        cargs[0] = _TRUSTED.sub("", cargs[0])
-        if _LOGIN_KEYWORDS.search(cargs[0]):
-            raise ValueError(
-                f"LOANOPS_MSSQL_AUTH={mode} signs in with a token: remove the user, password "
-                "and Authentication from the prediction store URL"
-            )
-        cparams["attrs_before"] = {**cparams.get("attrs_before", {}), **source.attrs_before()}
-
-
 def make_engine(url: str, *, credential: azure_auth.TokenCredential | None = None) -> sa.Engine:
     """An engine for the store URL (creating the SQLite folder when needed).
 
@@ -155,5 +131,5 @@ def make_engine(url: str, *, credential: azure_auth.TokenCredential | None = Non
         mode = settings.mssql_auth()  # an unknown mode stops the API at start
         source = azure_auth.token_source(mode, credential)
         if source is not None:
-            _sign_in_with_token(engine, source, mode)
+            azure_auth.sign_in_with_token(engine, source, mode, "the prediction store URL")
     return engine
