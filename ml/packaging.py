@@ -5,6 +5,10 @@ so any MLflow server (`mlflow models serve`, Azure ML) builds the same features 
 model and returns PD, class, the policy's decision (approve / refer / decline) with its
 referral reasons, and reason codes. The policy travels inside the pickled scorer.
 
+The model implements the scoring contract (`loanops.scoring_contract`) and records its version
+in the model's metadata; `load` is the one way this project's code opens a packaged model, and
+it refuses a model packaged under another contract version.
+
 Its input follows the application contract the API follows (`loanops.schema`'s name rules): a
 column that is not a field is refused by name, with the published name it resembles, and the
 snake_case names and the declared alias are read as the published ones.
@@ -23,8 +27,10 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.types.schema import AnyType, Array, ColSpec, DataType, Schema
 
-from loanops.features import frame
+from loanops import scoring_contract
+from loanops.features import columns, frame
 from loanops.schema import ACCEPTED_NAMES, APPLICATION_COLUMNS, name_problems
+from loanops.scoring_contract import TOP_REASONS, GoldColumns, Scores
 from loanops.settings import REPO_ROOT
 from ml.scorer import Scorer
 
@@ -40,18 +46,39 @@ EXPECTED = (
 
 
 class LoanDefaultModel(mlflow.pyfunc.PythonModel):
-    """Raw applications in; PD, class (1 = PD >= threshold), decision and reasons out."""
+    """Raw applications in; PD, class (1 = PD >= threshold), decision and reasons out.
+
+    Beside MLflow's `predict` it is the scoring contract's `ApplicationScorer` for this
+    project's own code (serving, batch scoring, the promotion gate).
+    """
 
     def load_context(self, context: Any) -> None:
         """Load the fitted scorer from the model's artifacts."""
-        self.scorer: Scorer = joblib.load(context.artifacts[ARTIFACT_KEY])
+        self._scorer: Scorer = joblib.load(context.artifacts[ARTIFACT_KEY])
+        self.threshold = float(self._scorer.threshold)
+        self.features = self._scorer.features
+        self.reason_method = self._scorer.reason_method
+        self.policy_record = self._scorer.policy_record
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict | None = None
     ) -> pd.DataFrame:
         """Build gold features from raw applications and score them."""
         raw = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
-        return self.scorer.predict(frame.build(applications(raw)))
+        named = applications(raw)
+        return self._scorer.predict(columns.gold_from_raw(frame.columns_of(named), len(named)))
+
+    def predict_columns(self, gold: GoldColumns, top_reasons: int = TOP_REASONS) -> Scores:
+        """The scoring contract: PD, class, decision and reasons of rows of gold features."""
+        return self._scorer.predict_columns(gold, top_reasons)
+
+
+def load(uri: str) -> scoring_contract.ApplicationScorer:
+    """The packaged model at `uri` as the scoring contract; refuses other contract versions."""
+    metadata = mlflow.models.get_model_info(uri).metadata or {}  # read before unpickling
+    scoring_contract.check(metadata.get(scoring_contract.METADATA_KEY), uri)
+    scorer: LoanDefaultModel = mlflow.pyfunc.load_model(uri).unwrap_python_model()
+    return scorer
 
 
 def applications(raw: pd.DataFrame) -> pd.DataFrame:
@@ -142,6 +169,7 @@ def input_example() -> pd.DataFrame:
 
 def log(scorer: Scorer, folder: Path, registered_name: str | None) -> Any:
     """Log the scorer as a pyfunc model in the active run (and register it); the ModelInfo."""
+    scorer.compile()  # proves the compiled path on probe rows; raises rather than package it
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "scorer.joblib"
     joblib.dump(scorer, path)
@@ -154,4 +182,5 @@ def log(scorer: Scorer, folder: Path, registered_name: str | None) -> Any:
         input_example=input_example(),
         pip_requirements=requirements(),
         registered_model_name=registered_name,
+        metadata={scoring_contract.METADATA_KEY: scoring_contract.VERSION},
     )

@@ -34,7 +34,7 @@ def feature_columns(include_protected: bool = False) -> tuple[list[str], list[st
     return numeric, categories
 
 
-def _signed_log(values: Any) -> Any:
+def signed_log(values: Any) -> Any:
     """log1p of the magnitude, sign kept: tames incomes in the millions for a linear model."""
     return np.sign(values) * np.log1p(np.abs(values))
 
@@ -53,7 +53,7 @@ def preprocessor(
             [
                 # The indicator keeps "missing" as information instead of hiding it in the median.
                 ("impute", SimpleImputer(strategy="median", add_indicator=True)),
-                ("log", FunctionTransformer(_signed_log, feature_names_out="one-to-one")),
+                ("log", FunctionTransformer(signed_log, feature_names_out="one-to-one")),
                 ("scale", StandardScaler()),
             ]
         )

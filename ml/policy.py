@@ -44,11 +44,7 @@ IMPORTANT_COUNT = 10  # the champion's most important features (mean |contributi
 MINIMUM_IMPORTANT_SHARE = 0.5  # at least half of them must be present
 
 TRAINED = "trained"  # chosen at training time and packaged with the model
-DEFAULT_FOR_LEGACY = (
-    "default: the model was packaged without a decision policy, so the serving code applies "
-    "the default policy around the model's own threshold (no important-feature rule, as the "
-    "model carries no feature importance)"
-)
+DEFAULT = "default"  # the defaults above around a threshold, for a scorer built without one
 
 
 @dataclass(frozen=True)
@@ -255,11 +251,11 @@ def _is_one(values: Any, rows: int) -> np.ndarray:
 
 
 def gold_columns(gold: Any, names: Sequence[str]) -> dict[str, Any]:
-    """Named columns of a gold frame (a DataFrame or anything answering `gold[name]`)."""
+    """Named columns of gold features (a DataFrame or a mapping of columns)."""
     out: dict[str, Any] = {}
     for name in names:
         column = gold[name]
-        out[name] = column.to_numpy() if hasattr(column, "to_numpy") else column
+        out[name] = column.to_numpy() if isinstance(column, pd.Series) else column
     return out
 
 
@@ -283,19 +279,6 @@ def build(
         required_fields=tuple(settings.required_fields),
         important_features=top,
         minimum_important_share=settings.minimum_important_share if top else 0.0,
-    )
-
-
-def policy_of(scorer: Any) -> Policy:
-    """The scorer's packaged policy, or the stated default around its threshold."""
-    policy = getattr(scorer, "policy", None)
-    if isinstance(policy, Policy):
-        return policy
-    return Policy(
-        threshold=float(scorer.threshold),
-        grey_zone=GREY_ZONE_WIDTH,
-        required_fields=REQUIRED_FIELDS,
-        source=DEFAULT_FOR_LEGACY,
     )
 
 

@@ -1,15 +1,15 @@
 """Reason codes: the factors that raised an applicant's risk most, in business words.
 
 Contributions are in the model's log-odds before calibration; calibration is monotone, so a
-positive contribution raised the PD. Trees give exact per-feature contributions (TreeSHAP,
-`pred_contrib`); the logistic model gives coefficient x (value - training mean) on the
-transformed columns. One-hot and missing-indicator columns are summed back to their source.
+positive contribution raised the PD. `ml.compiled` computes them (Saabas for trees,
+coefficient x (value - training mean) for the logistic model); `treeshap` gives the exact
+TreeSHAP for analysis. One-hot and missing-indicator columns are summed back to their source.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -85,14 +85,9 @@ def aggregation(output_names: Sequence[str], features: Sequence[str]) -> np.ndar
     return matrix
 
 
-def transformed_contributions(
-    family: str, pipeline: Pipeline, transformed: np.ndarray, reference: np.ndarray | None
-) -> np.ndarray:
-    """Per transformed column log-odds contributions (bias column dropped)."""
+def treeshap(family: str, pipeline: Pipeline, transformed: np.ndarray) -> np.ndarray:
+    """Exact TreeSHAP per transformed column from the tree library (bias column dropped)."""
     model = pipeline.named_steps["model"]
-    if family == pipelines.LOGISTIC:
-        assert reference is not None
-        return (transformed - reference) * model.coef_[0]
     if family == pipelines.LIGHTGBM:
         return np.asarray(model.predict(transformed, pred_contrib=True))[:, :-1]
     if family == pipelines.XGBOOST:
@@ -100,7 +95,7 @@ def transformed_contributions(
 
         booster = model.get_booster()
         return booster.predict(xgboost.DMatrix(transformed), pred_contribs=True)[:, :-1]
-    raise ValueError(f"no contributions for family {family!r}")
+    raise ValueError(f"no TreeSHAP for family {family!r}")
 
 
 def phrase(feature: str, value: object, median: float | None) -> str:
@@ -128,7 +123,7 @@ def top_reasons(
 def top_reasons_matrix(
     values: np.ndarray,
     names: Sequence[str],
-    gold: pd.DataFrame,
+    gold: Mapping[str, Any],
     medians: dict[str, float],
     top: int = 3,
 ) -> list[list[str]]:
@@ -144,7 +139,8 @@ def top_reasons_matrix(
     positive = chosen > 0
     columns: dict[int, list[Any]] = {}
     for j in np.unique(order[positive]).tolist():
-        columns[j] = gold[names[j]].tolist()  # Python scalars: phrase() is ~3x cheaper on them
+        column = gold[names[j]]  # Python scalars: phrase() is ~3x cheaper on them
+        columns[j] = column if isinstance(column, list) else column.tolist()
     out: list[list[str]] = []
     for i in range(rows):
         picks = []

@@ -3,7 +3,8 @@
 Gate (documented in docs/model.md): the challenger and the champion score the same test rows
 (the hash split of the current gold data). The challenger becomes champion when its ROC-AUC is
 at least the absolute floor and not worse than the champion's by more than the tolerance.
-Without a champion, the floor alone decides. A model that fails stays registered (audit trail)
+Without a champion (or with one packaged under an older scoring contract, which this code
+cannot score), the floor alone decides. A model that fails stays registered (audit trail)
 but never becomes champion.
 """
 
@@ -13,13 +14,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import mlflow
-import numpy as np
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from sklearn.metrics import roc_auc_score
 
 from loanops.features import spec
+from loanops.scoring_contract import ContractMismatchError
+from ml import packaging
 from ml.dataset import Dataset
 from ml.split import TEST
 
@@ -67,11 +68,10 @@ def mark_challenger(client: MlflowClient, version: str, tags: dict[str, str]) ->
 
 def test_auc(version: str, dataset: Dataset, name: str = MODEL_NAME) -> float:
     """ROC-AUC of a registered version on the dataset's test rows (gold features)."""
-    model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
-    scorer = model.unwrap_python_model().scorer
+    scorer = packaging.load(f"models:/{name}/{version}")
     test = dataset.part(TEST)
     y = test[spec.LABEL_NAME].to_numpy()
-    return float(roc_auc_score(y, np.asarray(scorer.predict_pd(test))))
+    return float(roc_auc_score(y, scorer.predict_columns(test, top_reasons=0).probability))
 
 
 def gate(
@@ -112,8 +112,14 @@ def promote(dataset: Dataset, tolerance: float = TOLERANCE, floor: float = FLOOR
             challenger_auc,
             "the challenger already is the champion",
         )
-    champion_auc = test_auc(champion, dataset) if champion else None
+    try:
+        champion_auc = test_auc(champion, dataset) if champion else None
+        unscorable = ""
+    except ContractMismatchError:  # this code cannot score it, so it cannot be the bar
+        champion_auc = None
+        unscorable = f"the champion (version {champion}) uses an older scoring contract; "
     promoted, reason = gate(challenger_auc, champion_auc, tolerance, floor)
+    reason = unscorable + reason
     client.set_model_version_tag(
         MODEL_NAME, challenger, "gate_decision", "promoted" if promoted else "rejected"
     )

@@ -1,12 +1,13 @@
-"""The fitted model as one object: pipeline, calibration, threshold and reason codes.
+"""The fitted model as one object: pipeline, calibration, threshold, policy and reason codes.
 
-It scores gold feature rows. The packaged MLflow model wraps it and builds those rows from raw
-applications with the one feature definition (`loanops.features.frame`).
+It implements the scoring contract (`loanops.scoring_contract`): rows of gold features in;
+PD, class, decision, referral reasons and reason codes out. The packaged MLflow model wraps it
+and builds those rows from raw applications with the one feature definition.
 
-Scoring goes through a compiled fast path (`ml.fastpath`) that gives bit-identical transformed
-rows and probabilities to the scikit-learn pipeline (it proves this on probe rows when it is
-built, and the scorer falls back to the pipeline otherwise). Reason codes for the tree models
-use Saabas path attribution (`reason_method`), see docs/model.md.
+Scoring goes through `ml.compiled`, which is proved bit-identical to the scikit-learn pipeline
+when it is built (on first use, so at the latest when training evaluates the model, before it
+is packaged) and raises otherwise. Reason codes for the tree models are Saabas path
+attribution (`reason_method`), see docs/model.md.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from ml import fastpath, pipelines, reasons
+from loanops.scoring_contract import TOP_REASONS, GoldColumns, Scores
+from ml import compiled as compiled_path
+from ml import pipelines, reasons
 from ml import policy as decision_policy
 from ml.calibration import Calibrator
-
-TOP_REASONS = 3
-_UNBUILT = object()
 
 
 @dataclass
@@ -38,134 +38,100 @@ class Scorer:
     categories: list[str]
     medians: dict[str, float] = field(default_factory=dict)  # training split, for reason words
     reference: np.ndarray | None = None  # mean transformed training row (logistic reasons)
-    # approve / refer / decline; None in scorers packaged without one (see `decision_policy`)
-    policy: decision_policy.Policy | None = None
+    policy: decision_policy.Policy | None = None  # None: the default rules around threshold
+    compiled: compiled_path.Compiled | None = None  # built on first use, then packaged
 
     @property
     def features(self) -> list[str]:
         """The gold columns the model reads."""
         return [*self.numeric, *self.categories]
 
-    # -- the fast path (built on first use, never pickled) ----------------------------------
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.pop("_fast", None)
-        state.pop("_matrix", None)
-        return state
-
-    def _aggregation(self) -> np.ndarray:
+    def aggregation(self) -> np.ndarray:
         """Transformed columns x source features (sums one-hot parts back to their source)."""
-        matrix = self.__dict__.get("_matrix")
-        if matrix is None:
-            prep = self.pipeline.named_steps["prep"]
-            matrix = reasons.aggregation(list(prep.get_feature_names_out()), self.features)
-            self.__dict__["_matrix"] = matrix
-        return matrix
+        prep = self.pipeline.named_steps["prep"]
+        return reasons.aggregation(list(prep.get_feature_names_out()), self.features)
 
-    def fast(self) -> fastpath.FastPath | None:
-        """The compiled fast path, or None when it could not be proved identical."""
-        built = self.__dict__.get("_fast", _UNBUILT)
-        if built is _UNBUILT:
-            cat = dict((n, t) for n, t, _ in self.pipeline.named_steps["prep"].transformers_)
-            known = list(getattr(cat.get("cat"), "categories_", [[] for _ in self.categories]))
-            probe = fastpath.probe_rows(self.numeric, self.categories, self.medians, known)
-            built = fastpath.FastPath.build(
+    def compile(self) -> compiled_path.Compiled:
+        """The compiled scoring path (raises CompileError when it cannot match the pipeline)."""
+        if self.compiled is None:
+            encoder = self.pipeline.named_steps["prep"].named_transformers_.get("cat")
+            known = encoder.categories_ if self.categories else []
+            probe = compiled_path.probe_rows(self.numeric, self.categories, self.medians, known)
+            self.compiled = compiled_path.Compiled.of(
                 self.family, self.pipeline, self.numeric, self.categories,
-                self._aggregation(), self.reference, probe,
+                self.aggregation(), self.reference, probe,
             )  # fmt: skip
-            self.__dict__["_fast"] = built
-        return built  # type: ignore[return-value]
+        return self.compiled
 
     @property
     def reason_method(self) -> str:
-        """How reason contributions are computed: saabas, treeshap or coefficient_x_value."""
-        if self.family == pipelines.LOGISTIC:
-            return fastpath.COEFFICIENT
-        return fastpath.SAABAS if self.fast() is not None else fastpath.TREESHAP
+        """How reason contributions are computed: saabas or coefficient_x_value."""
+        return self.compile().reason_method
+
+    @property
+    def decision_policy(self) -> decision_policy.Policy:
+        """The packaged policy, or the default rules around the threshold."""
+        default = decision_policy.Policy(float(self.threshold), source=decision_policy.DEFAULT)
+        return self.policy or default
+
+    @property
+    def policy_record(self) -> dict[str, Any]:
+        """The policy as stored beside each decision."""
+        return self.decision_policy.as_dict()
 
     # -- scoring -------------------------------------------------------------------------------
-    def transform(self, gold: pd.DataFrame) -> np.ndarray:
-        """The pipeline's transformed rows (float64), through the fast path when available."""
-        fast = self.fast()
-        if fast is not None:
-            return fast.transform(gold)
-        prep = self.pipeline.named_steps["prep"]
-        return np.asarray(prep.transform(gold[self.features]), dtype="float64")
+    def transform(self, gold: GoldColumns) -> np.ndarray:
+        """The pipeline's transformed rows (float64)."""
+        return self.compile().transform(gold)
 
-    def raw_scores(self, gold: pd.DataFrame) -> np.ndarray:
-        """The classifier's uncalibrated probability of default."""
-        fast = self.fast()
-        if fast is not None:
-            return fast.raw_scores(fast.transform(gold))
-        return self.pipeline.predict_proba(gold[self.features])[:, 1]
-
-    def predict_pd(self, gold: pd.DataFrame) -> np.ndarray:
+    def predict_pd(self, gold: GoldColumns) -> np.ndarray:
         """The calibrated probability of default of each gold row."""
-        return self.calibrator(self.raw_scores(gold))
-
-    def _contribution_matrix(self, gold: pd.DataFrame, transformed: np.ndarray) -> np.ndarray:
-        """Rows x source features, by `reason_method`."""
-        fast = self.fast()
-        if fast is not None:
-            return fast.contributions(transformed)
-        parts = reasons.transformed_contributions(
-            self.family, self.pipeline, transformed, self.reference
-        )
-        return parts @ self._aggregation()
+        fast = self.compile()
+        return np.asarray(self.calibrator(fast.raw_scores(fast.transform(gold))), dtype="float64")
 
     def contributions(self, gold: pd.DataFrame, method: str | None = None) -> pd.DataFrame:
         """Log-odds contributions per source feature (rows x features).
 
         `method` None gives the reason codes' method (`reason_method`); "treeshap" asks the
-        tree libraries for exact TreeSHAP (`pred_contrib`), much slower, e.g. for importance.
+        tree libraries for exact TreeSHAP (`pred_contrib`), much slower, e.g. for analysis.
         """
         transformed = self.transform(gold)
-        if method == fastpath.TREESHAP and self.family in pipelines.TREES:
-            parts = reasons.transformed_contributions(
-                self.family, self.pipeline, transformed, self.reference
-            )
-            matrix = parts @ self._aggregation()
+        if method == compiled_path.TREESHAP and self.family in pipelines.TREES:
+            parts = reasons.treeshap(self.family, self.pipeline, transformed)
+            matrix = parts @ self.aggregation()
         else:
-            matrix = self._contribution_matrix(gold, transformed)
+            matrix = self.compile().contributions(transformed)
         return pd.DataFrame(matrix, columns=self.features, index=gold.index)
 
-    @property
-    def decision_policy(self) -> decision_policy.Policy:
-        """The packaged policy, or the stated default around the threshold."""
-        return decision_policy.policy_of(self)
-
-    def decide(self, gold: Any, probability: np.ndarray) -> decision_policy.Decisions:
-        """Approve / refer / decline and referral reasons of gold rows with these PDs."""
+    def predict_columns(self, gold: GoldColumns, top_reasons: int = TOP_REASONS) -> Scores:
+        """The scoring contract: PD, class, decision, referral reasons and reason codes."""
+        fast = self.compile()
+        transformed = fast.transform(gold)
+        probability = np.asarray(self.calibrator(fast.raw_scores(transformed)), dtype="float64")
         rules = self.decision_policy
-        return rules.decide(probability, decision_policy.gold_columns(gold, rules.columns_needed()))
+        decided = rules.decide(
+            probability, decision_policy.gold_columns(gold, rules.columns_needed())
+        )
+        why: list[list[str]] = [[] for _ in range(len(probability))]
+        if top_reasons > 0:
+            matrix = fast.contributions(transformed)
+            why = reasons.top_reasons_matrix(matrix, self.features, gold, self.medians, top_reasons)
+        return Scores(
+            probability,
+            (probability >= self.threshold).astype("int64"),
+            decided.decision,
+            decided.referral_reasons,
+            why,
+        )
 
-    def predict(self, gold: pd.DataFrame, top: int = TOP_REASONS) -> pd.DataFrame:
-        """PD, class (1 = PD >= threshold), decision, referral reasons and reason codes."""
-        pd_, classes, why = self.predict_arrays(gold, top)
-        decided = self.decide(gold, pd_)
+    def predict(self, gold: GoldColumns, top_reasons: int = TOP_REASONS) -> pd.DataFrame:
+        """`predict_columns` as a DataFrame (the MLflow pyfunc's output)."""
+        scores = self.predict_columns(gold, top_reasons)
         return pd.DataFrame({
-            "pd": pd_, "class": classes, "decision": decided.decision,
-            "referral_reasons": decided.referral_reasons, "reasons": why,
+            "pd": scores.probability, "class": scores.predicted_class,
+            "decision": scores.decision, "referral_reasons": scores.referral_reasons,
+            "reasons": scores.reasons,
         })  # fmt: skip
-
-    def predict_arrays(
-        self, gold: pd.DataFrame, top: int = TOP_REASONS
-    ) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
-        """`predict` as (PD float64, class int64, reasons) without building a DataFrame.
-
-        The API scores micro-batches of a few rows, where a DataFrame with a text column
-        costs more than the model itself.
-        """
-        fast = self.fast()
-        transformed = self.transform(gold)
-        if fast is not None:
-            raw, matrix = fast.scores_and_contributions(transformed)
-        else:
-            raw = self.pipeline.predict_proba(gold[self.features])[:, 1]
-            matrix = self._contribution_matrix(gold, transformed)
-        pd_ = np.asarray(self.calibrator(raw), dtype="float64")
-        why = reasons.top_reasons_matrix(matrix, self.features, gold, self.medians, top)
-        return pd_, (pd_ >= self.threshold).astype("int64"), why
 
 
 def fit_reference(pipeline: Pipeline, features: list[str], train: pd.DataFrame) -> np.ndarray:

@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from loanops.features import spec
+from loanops.features import columns
 from loanops.schema import APPLICATION_COLUMNS
-from serving.features import GoldColumns
+from loanops.scoring_contract import ApplicationScorer, ContractMismatchError, Scores
+from ml import packaging
 
 log = logging.getLogger("serving.model")
 _ALIAS_URI = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/@]+)$")
@@ -28,12 +29,10 @@ _VERSION_URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$")
 
 @dataclass(frozen=True)
 class Scored:
-    """What the champion said about a frame of raw applications."""
+    """What the champion said about a batch of raw applications."""
 
     processed: list[dict[str, Any]]  # the gold features the model read, one dict a row
-    probability: np.ndarray
-    predicted_class: np.ndarray
-    reasons: list[list[str]]
+    scores: Scores
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ class Champion:
     threshold: float
     metrics: dict[str, float]
     features: list[str]
-    scorer: Any  # ml.scorer.Scorer (gold features -> pd, class, reasons)
+    scorer: ApplicationScorer
     loaded_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
     def score_records(
@@ -56,36 +55,28 @@ class Champion:
         records: Sequence[Mapping[str, Any]],
         numbers: Mapping[str, np.ndarray] | None = None,
     ) -> Scored:
-        """The same for raw records (dicts keyed by published names), without pandas frames.
+        """Score raw records (dicts keyed by published names) through the scoring contract.
 
-        Fast-path scorers read the gold columns directly; others get the DataFrame.
         `numbers`: the records' numeric columns already parsed by validation, if they were.
         """
-        gold = GoldColumns.of(records, APPLICATION_COLUMNS, numbers)
-        fast = getattr(self.scorer, "fast", None)
-        processed = gold.records(self.features)
-        if callable(fast) and fast() is not None:
-            return self._scored(processed, gold)
-        return self._scored(processed, gold.to_frame())
-
-    def _scored(self, processed: list[dict[str, Any]], gold: Any) -> Scored:
-        # a champion packaged without predict_arrays only has predict
-        arrays = getattr(self.scorer, "predict_arrays", None)
-        if arrays is not None:
-            probability, classes, why = arrays(gold)
-            return Scored(processed, probability, classes, why)
-        out = self.scorer.predict(gold)
-        return Scored(
-            processed,
-            out["pd"].to_numpy("float64"),
-            out["class"].to_numpy("int64"),
-            [list(r) for r in out["reasons"]],
-        )
+        raw = columns.from_records(records, APPLICATION_COLUMNS)
+        gold = columns.gold_from_raw(raw, len(records), numbers)
+        return Scored(feature_rows(gold, self.features), self.scorer.predict_columns(gold))
 
 
-def _features_of(scorer: Any) -> list[str]:
-    """The gold columns the scorer reads (all model features if it does not say)."""
-    return list(getattr(scorer, "features", spec.MODEL_FEATURES))
+def feature_rows(gold: Mapping[str, Any], names: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows of the named gold columns as dicts: Python floats and strings, None for missing."""
+    lists = []
+    for name in names:
+        values = gold[name]
+        if isinstance(values, np.ndarray):
+            column = values.tolist()
+            if np.isnan(values).any():
+                column = [None if v != v else v for v in column]
+        else:
+            column = [None if v is None or v != v else v for v in values]
+        lists.append(column)
+    return [dict(zip(names, row, strict=True)) for row in zip(*lists, strict=True)]
 
 
 def load_champion(uri: str, tracking_uri: str) -> Champion:
@@ -105,13 +96,11 @@ def load_champion(uri: str, tracking_uri: str) -> Champion:
         name, version = match["name"], match["version"]
         run_id = client.get_model_version(name, version).run_id
     pinned = f"models:/{name}/{version}" if uri.startswith("models:/") else uri
-    python_model = mlflow.pyfunc.load_model(pinned).unwrap_python_model()
-    scorer = python_model.scorer
+    scorer = packaging.load(pinned)
     metrics = dict(client.get_run(run_id).data.metrics) if run_id else {}
     return Champion(
-        name, version, run_id, alias, uri, float(scorer.threshold), metrics,
-        _features_of(scorer), scorer,
-    )  # fmt: skip
+        name, version, run_id, alias, uri, scorer.threshold, metrics, scorer.features, scorer
+    )
 
 
 def _freeze_heap() -> None:
@@ -187,6 +176,11 @@ class ModelLoader:
             try:
                 self.refresh()
                 self.last_error = None
+            except ContractMismatchError as exc:  # stays unready until a retrained version
+                refused = f"{type(exc).__name__}: {exc}"
+                if refused != self.last_error:  # once, not at every retry
+                    log.error(f"champion refused: {exc}")
+                self.last_error = refused
             except Exception as exc:  # registry down, alias missing, artifact unreadable
                 self.last_error = f"{type(exc).__name__}: {str(exc)[:200]}"
                 log.warning("champion not loaded", extra={"error_type": type(exc).__name__})

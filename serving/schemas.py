@@ -17,7 +17,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from loanops.features import frame, spec
+from loanops.features import columns as feature_columns
+from loanops.features import spec
 from loanops.schema import (
     ACCEPTED_NAMES,
     APPLICATION_COLUMNS,
@@ -81,7 +82,7 @@ def outside(rule: spec.NumberRule, value: Any) -> bool:
     """
     kind = type(value)
     if kind is str:
-        number = frame.parse_number(value)
+        number = feature_columns.parse_number(value)
     elif kind is int or (kind is float and math.isfinite(value)):
         number = value
     else:
@@ -189,14 +190,14 @@ def _plain_values(item: Any) -> tuple[Any, ...] | None:
 def _numbers_in_range(columns: list[tuple[Any, ...]]) -> dict[str, np.ndarray] | None:
     """The numeric columns as the feature definition parses them, or None if any is out of range.
 
-    Scoring reuses them (`frame.parse_number_columns` gives the same arrays), so a batch's
+    Scoring reuses them (`columns.parse_number_columns` gives the same arrays), so a batch's
     numbers are parsed once. A JSON number the parse reads as missing (exponent form, 16+
     digits) is checked by its value, as `outside` does.
     """
     numbers: dict[str, np.ndarray] = {}
     for index, rule in _NUMBER_RULES:
         column = columns[index]
-        values = frame.parse_numbers(column)
+        values = feature_columns.parse_numbers(column)
         if rule.outside(values).any():
             return None
         for row in np.flatnonzero(np.isnan(values)):
@@ -208,7 +209,7 @@ def _numbers_in_range(columns: list[tuple[Any, ...]]) -> dict[str, np.ndarray] |
 
 def _row_in_range(row: tuple[Any, ...]) -> bool:
     """`outside` over one application's numbers, inlined: the single-request path runs it."""
-    parse = frame.parse_number
+    parse = feature_columns.parse_number
     for index, low, high in _BOUNDS:
         value = row[index]
         if value is None:
@@ -225,7 +226,7 @@ class Validated:
     """Valid applications as raw records, with their numeric columns when already parsed."""
 
     records: list[dict[str, Any]]
-    numbers: dict[str, np.ndarray] | None = None  # frame.parse_number_columns of the records
+    numbers: dict[str, np.ndarray] | None = None  # columns.parse_number_columns of the records
 
 
 def batch_items(body: Any) -> list[Any]:

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from ml.policy import Policy, policy_of, record_columns
 from serving import metrics
 from serving.model_loader import Champion, ModelLoader
 from serving.store import PredictionStore, StoreUnavailableError
@@ -79,14 +78,6 @@ def _client_id(record: dict[str, Any]) -> str | None:
     return str(_clean_json(value)).replace("\x00", "")[:64]
 
 
-def reason_method(scorer: Any) -> str:
-    """How the scorer computes reason contributions (older packaged scorers do not say)."""
-    method = getattr(scorer, "reason_method", None)
-    if isinstance(method, str):
-        return method
-    return "coefficient_x_value" if getattr(scorer, "family", "") == "logistic" else "treeshap"
-
-
 def _joined_numbers(jobs: list[Job]) -> dict[str, np.ndarray] | None:
     """The batch's parsed numeric columns if every job brought its own (else scoring parses)."""
     if any(j.numbers is None for j in jobs):
@@ -113,7 +104,6 @@ class BatchScorer:
         self.loader = loader
         self.store = store
         self.max_rows = max_rows
-        self._policy: tuple[object, Policy, dict[str, Any]] | None = None  # per champion
         self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="batch-scorer", daemon=True)
         self._thread.start()
@@ -185,28 +175,16 @@ class BatchScorer:
         for j, answer in zip(jobs, answers, strict=True):
             j.future.set_result(answer)
 
-    def _policy_of(self, champion: Champion) -> tuple[Policy, dict[str, Any]]:
-        """The champion's decision policy and its stored form (built once per champion)."""
-        cached = self._policy
-        if cached is None or cached[0] is not champion:
-            rules = policy_of(champion.scorer)
-            cached = (champion, rules, rules.as_dict())
-            self._policy = cached
-        return cached[1], cached[2]
-
     def _score(
         self, champion: Champion, jobs: list[Job]
     ) -> tuple[list[list[dict[str, Any]]], list[dict[str, Any]]]:
         """Responses per job and rows to insert for a batch of jobs."""
         records = [r for j in jobs for r in j.records]
         scored = champion.score_records(records, _joined_numbers(jobs))
-        processed = scored.processed
-        rules, stored_policy = self._policy_of(champion)
-        decided = rules.decide(
-            scored.probability, record_columns(processed, rules.columns_needed())
-        )
+        processed, scores = scored.processed, scored.scores
+        stored_policy = champion.scorer.policy_record
         policy_version = stored_policy["version"]
-        method = reason_method(champion.scorer)
+        method = champion.scorer.reason_method
         now = datetime.now(UTC)
         stamp = now.isoformat()
         done = time.perf_counter()
@@ -219,10 +197,10 @@ class BatchScorer:
             answer = []
             for record in j.records:
                 prediction_id = ids[i]
-                probability = float(scored.probability[i])
-                cls = int(scored.predicted_class[i])
-                decision = decided.decision[i]
-                referral = decided.referral_reasons[i]
+                probability = float(scores.probability[i])
+                cls = int(scores.predicted_class[i])
+                decision = scores.decision[i]
+                referral = scores.referral_reasons[i]
                 client_id = _client_id(record)
                 rows.append({
                     "prediction_id": prediction_id, "request_id": j.request_id,
@@ -230,7 +208,7 @@ class BatchScorer:
                     "input_raw_data": record if j.clean else _clean_record(record),
                     "processed_data": processed[i], "prediction_probability": probability,
                     "predicted_class": cls, "threshold": champion.threshold,
-                    "reason_codes": scored.reasons[i], "model_name": champion.name,
+                    "reason_codes": scores.reasons[i], "model_name": champion.name,
                     "model_version": champion.version, "latency_ms": latency,
                     "prediction_timestamp": now, "decision": decision,
                     "referral_reasons": referral, "decision_policy": stored_policy,
@@ -240,14 +218,14 @@ class BatchScorer:
                     "client_id": client_id, "probability_of_default": probability,
                     "predicted_class": cls, "decision": decision, "referral_reasons": referral,
                     "policy_version": policy_version,
-                    "threshold": champion.threshold, "reason_codes": scored.reasons[i],
+                    "threshold": champion.threshold, "reason_codes": scores.reasons[i],
                     "reason_method": method, "model_name": champion.name,
                     "model_version": champion.version,
                     "run_id": champion.run_id, "prediction_timestamp": stamp,
                 })  # fmt: skip
                 i += 1
             answers.append(answer)
-        metrics.observe_scores(champion.version, scored.probability, scored.predicted_class)
-        _observe_decisions(champion.version, decided.decision)
+        metrics.observe_scores(champion.version, scores.probability, scores.predicted_class)
+        _observe_decisions(champion.version, scores.decision)
         metrics.BATCH_ROWS.observe(len(records))
         return answers, rows

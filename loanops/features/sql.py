@@ -108,7 +108,7 @@ def _clean_macro() -> str:
 
 def _rejection_macro() -> str:
     """`loanops_rejection_reason()`: the first rule a typed row breaks, or null."""
-    from loanops.features.frame import ID_REJECTION
+    from loanops.features.columns import ID_REJECTION
 
     whens = [f"when {spec.ID_NAME} is null then {_quote(ID_REJECTION)}"]
     for rule in spec.NUMBERS:
@@ -143,7 +143,7 @@ def _clean_outcome_macro() -> str:
 
 def _outcome_rejection_macro() -> str:
     """`loanops_outcome_rejection_reason()`: why a typed outcome row is unusable, or null."""
-    from loanops.features.frame import ID_REJECTION, LABEL_REJECTION
+    from loanops.features.columns import ID_REJECTION, LABEL_REJECTION
 
     return (
         "{% macro loanops_outcome_rejection_reason() -%}\n"

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from loanops.features import frame, spec
+from loanops.features import columns, spec
 from loanops.generator import catalogue as cat
 from loanops.generator.population import Population
 from loanops.schema import BY_NAME, ID_COLUMN, LABEL_COLUMN, PUBLISHED_COLUMNS, Kind
@@ -101,7 +101,7 @@ def observed(cells: dict[str, Cell]) -> dict[str, np.ndarray]:
     for rule in spec.CATEGORIES:
         cell = cells[rule.source]
         # The cleaning rules themselves say what each written label means ("XNA", "##" ...).
-        canonical = [frame.parse_category(label, rule.values) for label in cell.labels]
+        canonical = [columns.parse_category(label, rule.values) for label in cell.labels]
         canonical = np.array([*canonical, spec.UNKNOWN], dtype=object)  # code -1: a gap
         silver[rule.name] = canonical[np.where(cell.missing, -1, cell.values)]
     return silver

@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from loanops import warehouse
+from loanops.scoring_contract import ApplicationScorer
 from loanops.settings import Settings
 from orchestration import tables
 from orchestration.keys import (
@@ -128,23 +129,20 @@ def champion(context: dg.AssetExecutionContext, loanops: LoanopsResource) -> dg.
     )
 
 
-def score_frame(gold: pd.DataFrame, scorer: object, version: str) -> pd.DataFrame:
+def score_frame(gold: pd.DataFrame, scorer: ApplicationScorer, version: str) -> pd.DataFrame:
     """One row per application: PD, class, decision and the model version that decided it."""
-    from ml import policy, registry
+    from ml import registry
 
-    probability = scorer.predict_pd(gold)  # type: ignore[attr-defined]
-    threshold = float(scorer.threshold)  # type: ignore[attr-defined]
-    rules = policy.policy_of(scorer)  # the packaged policy, as the API applies it
-    decided = rules.decide(probability, policy.gold_columns(gold, rules.columns_needed()))
+    scores = scorer.predict_columns(gold, top_reasons=0)  # the contract the API scores by
     return pd.DataFrame(
         {
             "application_id": gold["application_id"].to_numpy("int64"),
-            "probability_of_default": probability,
-            "predicted_class": (probability >= threshold).astype("int64"),
-            "decision": decided.decision,
-            "referral_reasons": [json.dumps(r) for r in decided.referral_reasons],
-            "threshold": threshold,
-            "policy_version": rules.version,
+            "probability_of_default": scores.probability,
+            "predicted_class": scores.predicted_class,
+            "decision": scores.decision,
+            "referral_reasons": [json.dumps(r) for r in scores.referral_reasons],
+            "threshold": scorer.threshold,
+            "policy_version": scorer.policy_record["version"],
             "model_name": registry.MODEL_NAME,
             "model_version": version,
             "scored_at": datetime.now(UTC).replace(tzinfo=None),  # naive UTC, as raw tables
@@ -166,14 +164,11 @@ def batch_scores(
     context: dg.AssetExecutionContext, loanops: LoanopsResource
 ) -> dg.MaterializeResult:
     """Score every gold application with the champion and replace the scores table."""
-    import mlflow
-
-    from ml import dataset, registry
+    from ml import dataset, packaging, registry
 
     settings = loanops.settings()
     version = champion_version(settings)
-    model = mlflow.pyfunc.load_model(f"models:/{registry.MODEL_NAME}/{version}")
-    scorer = model.unwrap_python_model().scorer
+    scorer = packaging.load(f"models:/{registry.MODEL_NAME}/{version}")
     columns = ", ".join(dataset.GOLD_COLUMNS)
     sql = f"select {columns} from gold.gold_scoring_features"
     gold = dataset.normalise(warehouse.read_frame(settings, sql))

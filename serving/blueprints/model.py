@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint
 
-from ml.policy import policy_of
 from serving.blueprints.common import authenticate
 from serving.errors import ApiError
 from serving.state import runtime
@@ -19,8 +18,7 @@ bp.before_request(authenticate)
 def model_info() -> tuple[dict[str, Any], int]:
     """Name, version, run id, alias, metrics, threshold, decision policy and features.
 
-    The policy is the one packaged with the version; a model packaged without one is served
-    under the default policy around its threshold, and `policy.source` says so.
+    The policy is the one packaged with the version (`policy.source` says where it came from).
     """
     champion = runtime().loader.current
     if champion is None:
@@ -29,5 +27,5 @@ def model_info() -> tuple[dict[str, Any], int]:
         "name": champion.name, "version": champion.version, "run_id": champion.run_id,
         "alias": champion.alias, "uri": champion.uri, "threshold": champion.threshold,
         "metrics": champion.metrics, "features": champion.features,
-        "policy": policy_of(champion.scorer).as_dict(), "loaded_at": champion.loaded_at,
+        "policy": champion.scorer.policy_record, "loaded_at": champion.loaded_at,
     }, 200  # fmt: skip

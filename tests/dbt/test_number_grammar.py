@@ -28,7 +28,7 @@ import sqlglot
 from sqlglot import exp
 
 from loanops import settings as settings_module
-from loanops.features import frame, spec
+from loanops.features import columns, spec
 from tests.dbt.conftest import make_project
 from tests.postgres_server import PostgresServer
 
@@ -198,7 +198,7 @@ def _tsql_on_duckdb(sql: str) -> str:
 
 def _expected() -> tuple[list[int | None], list[float]]:
     """Python's ids and numbers for the corpus (the one definition)."""
-    return [frame.parse_id(t) for t in CORPUS], [frame.parse_number(t) for t in CORPUS]
+    return [columns.parse_id(t) for t in CORPUS], [columns.parse_number(t) for t in CORPUS]
 
 
 def _same(a: Any, b: float) -> bool:
@@ -231,8 +231,8 @@ def test_corpus_covers_both_decisions() -> None:
     assert 200 < accepted < len(CORPUS) - 200
     assert sum(i is not None for i in ids) > 100
     # the edges that split the engines apart before: 16+ integer digits, long fractions
-    assert math.isnan(frame.parse_number("1234567890123456"))
-    assert frame.parse_number("1." + "0" * 30) == 1.0
+    assert math.isnan(columns.parse_number("1234567890123456"))
+    assert columns.parse_number("1." + "0" * 30) == 1.0
 
 
 def test_duckdb_numbers_equal_the_spec(compiled: dict[str, str]) -> None:
@@ -287,4 +287,4 @@ def test_old_tsql_rule_is_caught(tmp_path: Path) -> None:
     rows = _run_duckdb(tree.transform(_tsql_meaning).sql("duckdb"), ["client_income", "source_row"])
     accepted = {t for t, r in zip(CORPUS, rows, strict=True) if r["client_income"] is not None}
     assert "1234567890123456" in accepted
-    assert math.isnan(frame.parse_number("1234567890123456"))
+    assert math.isnan(columns.parse_number("1234567890123456"))

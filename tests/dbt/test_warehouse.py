@@ -23,7 +23,7 @@ import pytest
 
 from loanops import raw_tables as rt
 from loanops import settings as settings_module
-from loanops.features import frame, spec, sql
+from loanops.features import columns, frame, spec, sql
 from loanops.ingest import ingest_folder
 from loanops.schema import BY_NAME, FIRST_ID
 from tests.dbt.conftest import DbtProject, DbtRun, make_project
@@ -255,15 +255,15 @@ def test_gold_labels_follow_the_latest_valid_outcome(warehouse: Warehouse) -> No
     reaches gold once its application lands; the application row is the latest valid load."""
     raw = warehouse.query(f"select * from {rt.RAW_SCHEMA}.{rt.OUTCOMES_TABLE}")
     raw = raw.astype(object).where(raw.notna(), None).rename(columns=TO_PUBLISHED)
-    ids = [frame.parse_id(v) for v in raw["ID"]]
+    ids = [columns.parse_id(v) for v in raw["ID"]]
     fates = _expected_fates(raw, frame.outcome_rejection_reasons(raw), ids)
     outcome = {
-        ids[i]: (frame.parse_label(raw["Default"][i]), int(raw[rt.LOAD_ID][i]))
+        ids[i]: (columns.parse_label(raw["Default"][i]), int(raw[rt.LOAD_ID][i]))
         for i, fate in enumerate(fates)
         if fate is None
     }
     apps = _raw_applications(warehouse)
-    app_ids = [frame.parse_id(v) for v in apps["ID"]]
+    app_ids = [columns.parse_id(v) for v in apps["ID"]]
     app_fates = _expected_fates(apps, frame.rejection_reasons(apps), app_ids)
     app_load = {app_ids[i]: int(apps[rt.LOAD_ID][i]) for i, f in enumerate(app_fates) if f is None}
     gold = warehouse.query(
@@ -283,12 +283,12 @@ def test_gold_labels_follow_the_latest_valid_outcome(warehouse: Warehouse) -> No
     labelled = {int(i) for i in gold.loc[gold["has_outcome"] == 1, "application_id"]}
     first = generate(BATCH_1_ROWS, seed=1)
     second = _second_batch(first)
-    late = {frame.parse_id(v) for v in second.outcomes["ID"]} & {
-        frame.parse_id(v) for v in first.applications["ID"]
+    late = {columns.parse_id(v) for v in second.outcomes["ID"]} & {
+        columns.parse_id(v) for v in first.applications["ID"]
     }
     assert len(late & labelled) >= (LATE_OUTCOMES + CORRECTED_OUTCOMES) * 0.8
-    first_ids = {frame.parse_id(v) for v in first.applications["ID"]}
-    orphans = {frame.parse_id(v) for v in first.outcomes["ID"]} - first_ids
+    first_ids = {columns.parse_id(v) for v in first.applications["ID"]}
+    orphans = {columns.parse_id(v) for v in first.outcomes["ID"]} - first_ids
     landed = orphans & set(app_load)  # their applications landed (valid) in batch 2
     assert landed and landed <= labelled
 
@@ -340,7 +340,7 @@ def _assert_frames_equal(built: pd.DataFrame, expected: pd.DataFrame, what: str)
 def test_silver_matches_python_rules(warehouse: Warehouse) -> None:
     raw = _raw_applications(warehouse)
     expected = frame.clean(raw)
-    ids = [frame.parse_id(v) for v in raw["ID"]]
+    ids = [columns.parse_id(v) for v in raw["ID"]]
     expected.insert(0, "application_id", ids)
     expected["rejection_reason"] = _expected_fates(raw, frame.rejection_reasons(raw), ids)
     key = [rt.LOAD_ID, rt.SOURCE_ROW]
@@ -359,11 +359,11 @@ def test_silver_matches_python_rules(warehouse: Warehouse) -> None:
 def test_outcomes_match_python_rules(warehouse: Warehouse) -> None:
     raw = warehouse.query(f"select * from {rt.RAW_SCHEMA}.{rt.OUTCOMES_TABLE}")
     raw = raw.astype(object).where(raw.notna(), None).rename(columns=TO_PUBLISHED)
-    ids = [frame.parse_id(v) for v in raw["ID"]]
+    ids = [columns.parse_id(v) for v in raw["ID"]]
     expected = pd.DataFrame(
         {
             "application_id": ids,
-            "is_default": [frame.parse_label(v) for v in raw["Default"]],
+            "is_default": [columns.parse_label(v) for v in raw["Default"]],
             "rejection_reason": _expected_fates(raw, frame.outcome_rejection_reasons(raw), ids),
         }
     )
@@ -394,11 +394,11 @@ def test_gold_matches_python_features(warehouse: Warehouse) -> None:
 def test_silver_from_raw_equals_python_end_to_end(warehouse: Warehouse) -> None:
     """Raw text -> gold through dbt equals raw text -> features through frame.build."""
     raw = _raw_applications(warehouse)
-    ids = [frame.parse_id(v) for v in raw["ID"]]
+    ids = [columns.parse_id(v) for v in raw["ID"]]
     fates = _expected_fates(raw, frame.rejection_reasons(raw), ids)
     kept = raw[[fate is None for fate in fates]].copy()
     expected = frame.build(kept)
-    expected.index = pd.Index([frame.parse_id(v) for v in kept["ID"]], name="application_id")
+    expected.index = pd.Index([columns.parse_id(v) for v in kept["ID"]], name="application_id")
     gold = warehouse.query("select * from gold.gold_scoring_features")
     gold = gold.set_index("application_id")
     _assert_frames_equal(gold.sort_index(), expected.sort_index(), "raw -> gold")

@@ -28,6 +28,7 @@ from loanops.generator import write_book
 from loanops.ingest import ingest_folder
 from loanops.settings import REPO_ROOT
 from ml import dataset as ml_dataset
+from ml import packaging
 from serving.app import create_app
 from tests.serving.champion import register
 
@@ -88,9 +89,9 @@ def test_api_pd_equals_batch_pd_from_gold(
     )
 
     mlflow.set_tracking_uri(champion["uri"])
-    model = mlflow.pyfunc.load_model("models:/loan-default@champion")
-    scorer = model.unwrap_python_model().scorer
-    batch_pd = dict(zip(gold.index, scorer.predict_pd(gold), strict=True))  # type: ignore[union-attr]
+    scorer = packaging.load("models:/loan-default@champion")
+    scored = scorer.predict_columns(gold, top_reasons=0)  # type: ignore[arg-type]
+    batch_pd = dict(zip(gold.index, scored.probability, strict=True))  # type: ignore[union-attr]
 
     app = create_app(
         {

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loanops.features import frame, spec, sql
+from loanops.features import columns, frame, spec, sql
 from tests.dbt.raw_book import FLAG_SPELLINGS, JUNK_FLAGS, PLACEHOLDERS, RARE, generate
 
 RULES = sql.column_rules()
@@ -62,7 +62,7 @@ def test_feature_rules_hold_on_gold_features(silver: pd.DataFrame) -> None:
 
 
 def test_label_rules_hold_on_parsed_labels() -> None:
-    labels = [frame.parse_label(t) for t in (*spec.LABEL_TOKENS, " 1 ", "yes", "2", None)]
+    labels = [columns.parse_label(t) for t in (*spec.LABEL_TOKENS, " 1 ", "yes", "2", None)]
     parsed = pd.DataFrame({spec.LABEL_NAME: labels})
     assert _broken(parsed, RULES["label"]) == []
 
@@ -70,13 +70,13 @@ def test_label_rules_hold_on_parsed_labels() -> None:
 @pytest.mark.parametrize("rule", spec.CATEGORIES, ids=lambda r: r.name)
 def test_every_accepted_category_is_one_cleaning_makes(rule: spec.CategoryRule) -> None:
     spellings = [*rule.values, *(v.upper() for v in rule.values), *PLACEHOLDERS, *RARE, None]
-    made = set(frame.parse_categories(spellings, rule.values))
+    made = set(columns.parse_categories(spellings, rule.values))
     assert set(RULES["clean_application_columns"]["accepted_values"][rule.name]) == made
 
 
 def test_every_accepted_flag_value_is_one_cleaning_makes(silver: pd.DataFrame) -> None:
     accepted = RULES["feature_columns"]["accepted_values"]
-    made = {v for v in frame.parse_flags([*FLAG_SPELLINGS, *JUNK_FLAGS]) if not math.isnan(v)}
+    made = {v for v in columns.parse_flags([*FLAG_SPELLINGS, *JUNK_FLAGS]) if not math.isnan(v)}
     for rule in spec.FLAGS:
         assert set(accepted[rule.name]) == made, rule.name
     for rule in spec.NUMBERS:

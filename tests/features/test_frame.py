@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loanops.features import frame, spec, sql
+from loanops.features import columns, frame, spec, sql
 from loanops.settings import REPO_ROOT
 
 
@@ -39,7 +39,7 @@ from loanops.settings import REPO_ROOT
     ],
 )
 def test_parse_number(value: object, expected: float) -> None:
-    result = frame.parse_number(value)
+    result = columns.parse_number(value)
     assert (math.isnan(result) and math.isnan(expected)) or result == expected
 
 
@@ -49,7 +49,7 @@ def test_parse_number(value: object, expected: float) -> None:
      (True, 1.0), (0, 0.0), ("2", math.nan), ("$", math.nan), (None, math.nan)],
 )  # fmt: skip
 def test_parse_flag(value: object, expected: float) -> None:
-    result = frame.parse_flag(value)
+    result = columns.parse_flag(value)
     assert (math.isnan(result) and math.isnan(expected)) or result == expected
 
 
@@ -70,7 +70,7 @@ GENDER = next(r for r in spec.CATEGORIES if r.name == "gender").values
     ],
 )
 def test_parse_category(value: object, values: dict[str, str], expected: str) -> None:
-    assert frame.parse_category(value, values) == expected
+    assert columns.parse_category(value, values) == expected
 
 
 def _raw(**overrides: object) -> pd.DataFrame:
@@ -90,7 +90,7 @@ def test_sentinel_becomes_missing_with_a_flag() -> None:
 
 def test_rejection_names_the_rule() -> None:
     assert frame.rejection_reasons(_raw()) == [None]
-    assert frame.rejection_reasons(_raw(ID="abc")) == [frame.ID_REJECTION]
+    assert frame.rejection_reasons(_raw(ID="abc")) == [columns.ID_REJECTION]
     assert frame.rejection_reasons(_raw(Client_Income="-5")) == [
         "client_income is outside [0, 100000000]"
     ]
@@ -157,25 +157,25 @@ def _same(a: float, b: float) -> bool:
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_ANY_VALUE, max_size=30))
 def test_column_parsers_equal_the_per_value_rules(values: list[object]) -> None:
-    numbers, flags = frame.parse_numbers(values), frame.parse_flags(values)
+    numbers, flags = columns.parse_numbers(values), columns.parse_flags(values)
     assert numbers.dtype == flags.dtype == np.float64
-    assert all(_same(n, frame.parse_number(v)) for n, v in zip(numbers, values, strict=True))
-    assert all(_same(f, frame.parse_flag(v)) for f, v in zip(flags, values, strict=True))
-    assert frame.parse_categories(values, EDUCATION) == [
-        frame.parse_category(v, EDUCATION) for v in values
+    assert all(_same(n, columns.parse_number(v)) for n, v in zip(numbers, values, strict=True))
+    assert all(_same(f, columns.parse_flag(v)) for f, v in zip(flags, values, strict=True))
+    assert columns.parse_categories(values, EDUCATION) == [
+        columns.parse_category(v, EDUCATION) for v in values
     ]
 
 
 def test_column_parsers_cover_the_edges() -> None:
     values = [*_EDGE_FLOATS, *_EDGE_INTS, *_EDGE_TEXT, True, False, None, np.float64(0.5)]
-    expected = [frame.parse_number(v) for v in values]
-    assert all(_same(a, b) for a, b in zip(frame.parse_numbers(values), expected, strict=True))
+    expected = [columns.parse_number(v) for v in values]
+    assert all(_same(a, b) for a, b in zip(columns.parse_numbers(values), expected, strict=True))
     # the band is what decides: inside it floats pass through, outside they are junk
-    assert frame.parse_numbers([1e-4, 9.9e-5, 999999999999999.9, 1e15]).tolist()[::2] == [
+    assert columns.parse_numbers([1e-4, 9.9e-5, 999999999999999.9, 1e15]).tolist()[::2] == [
         1e-4, 999999999999999.9,
     ]  # fmt: skip
-    assert np.isnan(frame.parse_numbers([9.9e-5, 1e15])).all()
+    assert np.isnan(columns.parse_numbers([9.9e-5, 1e15])).all()
     # 1 and True and 1.0 are distinct keys for the memo (their text differs: '1', 'true', '1.0')
-    assert frame.parse_flags([1, True, 1.0, "1"]).tolist() == [
-        frame.parse_flag(v) for v in (1, True, 1.0, "1")
+    assert columns.parse_flags([1, True, 1.0, "1"]).tolist() == [
+        columns.parse_flag(v) for v in (1, True, 1.0, "1")
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from loanops.features import frame
+from loanops.features import columns, frame
 from loanops.generator import FIRST_ID, generate_book
 from loanops.schema import BY_NAME, COLUMNS, PUBLISHED_COLUMNS, Kind
 
@@ -15,7 +15,7 @@ FLAGS = [c.name for c in COLUMNS if c.kind == Kind.FLAG]
 
 
 def _parsed(values: pd.Series) -> np.ndarray:
-    return np.array([frame.parse_number(v) for v in values], dtype="float64")
+    return np.array([columns.parse_number(v) for v in values], dtype="float64")
 
 
 def test_columns_are_the_published_ones_in_order(book):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from loanops.features import frame
+from loanops.features import columns
 from loanops.generator import catalogue
 
 # Missing shares from the NBFI profile (percent of rows).
@@ -22,7 +22,7 @@ PROFILE_MISSING = {
 
 
 def _numbers(book, name):
-    return np.array([frame.parse_number(v) for v in book.applications[name]], "float64")
+    return np.array([columns.parse_number(v) for v in book.applications[name]], "float64")
 
 
 def test_default_rate_is_the_published_one(book):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -11,10 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loanops.features import frame
+from loanops.features import columns, frame
+from loanops.schema import APPLICATION_COLUMNS
+from loanops.scoring_contract import Scores
 from ml import policy
 from ml.packaging import EXAMPLE_RECORDS
-from serving.features import GoldColumns
+from serving.model_loader import feature_rows
 
 FULL = dict(EXAMPLE_RECORDS[0])  # every required field given
 TOP = ("score_source_2", "age_years", "occupation", "score_source_3")
@@ -117,13 +118,12 @@ def test_serving_columns_and_frame_columns_decide_alike():
     records = [dict(r) for r in EXAMPLE_RECORDS] + [{"Client_Income": "1"}, FULL | {"ID": "9"}]
     rules = policy.Policy(threshold=0.1, important_features=TOP, minimum_important_share=0.75)
     pds = np.array([0.05, 0.5, 0.095, 0.2])
-    from loanops.schema import APPLICATION_COLUMNS
-
-    gold = GoldColumns.of(records, APPLICATION_COLUMNS)
+    raw = columns.from_records(records, APPLICATION_COLUMNS)
+    gold = columns.gold_from_raw(raw, len(records))
     need = rules.columns_needed()
     by_frame = rules.decide(pds, policy.gold_columns(_gold(records), need))
     by_columns = rules.decide(pds, policy.gold_columns(gold, need))
-    by_records = rules.decide(pds, policy.record_columns(gold.records(need), need))
+    by_records = rules.decide(pds, policy.record_columns(feature_rows(gold, need), need))
     assert by_frame == by_columns == by_records
 
 
@@ -170,13 +170,22 @@ def test_the_version_follows_the_rules_not_the_provenance():
     assert a.version != policy.Policy(threshold=0.1, grey_zone=0.02).version
 
 
-def test_a_scorer_packaged_without_a_policy_gets_the_stated_default():
-    legacy = SimpleNamespace(threshold=0.2)  # an old scorer: no policy attribute
-    rules = policy.policy_of(legacy)
-    assert rules.threshold == 0.2 and rules.required_fields == policy.REQUIRED_FIELDS
-    assert rules.important_features == () and rules.source.startswith("default:")
-    packaged = policy.Policy(threshold=0.3)
-    assert policy.policy_of(SimpleNamespace(threshold=0.2, policy=packaged)) is packaged
+class _FixedPd:
+    """A scorer under the contract whose PDs are given: the policy decides for real."""
+
+    threshold = 0.1
+    reason_method = "none"
+
+    def __init__(self, rules: policy.Policy, pds: list[float]) -> None:
+        self.rules, self.pds = rules, np.array(pds)
+        self.policy_record = rules.as_dict()
+        self.features: list[str] = []
+
+    def predict_columns(self, gold, top_reasons=3) -> Scores:
+        needed = policy.gold_columns(gold, self.rules.columns_needed())
+        decided = self.rules.decide(self.pds, needed)
+        cls = (self.pds >= self.threshold).astype("int64")
+        return Scores(self.pds, cls, decided.decision, decided.referral_reasons, [[]] * len(cls))
 
 
 def test_batch_scores_carry_the_three_decisions():
@@ -185,10 +194,7 @@ def test_batch_scores_carry_the_three_decisions():
 
     gold = _gold([FULL, FULL, {"Client_Income": "1"}, FULL]).assign(application_id=[1, 2, 3, 4])
     rules = policy.Policy(threshold=0.1, grey_zone=0.01)
-    scorer = SimpleNamespace(
-        threshold=0.1, policy=rules, predict_pd=lambda g: np.array([0.01, 0.5, 0.01, 0.1])
-    )
-    scores = score_frame(gold, scorer, "7")
+    scores = score_frame(gold, _FixedPd(rules, [0.01, 0.5, 0.01, 0.1]), "7")
     assert list(scores.columns) == list(SCORES_COLUMNS)
     assert scores["decision"].tolist() == ["approve", "decline", "refer", "refer"]
     assert scores["predicted_class"].tolist() == [0, 1, 0, 1]

@@ -18,7 +18,7 @@ from mlflow import MlflowClient
 
 from loanops.features import spec
 from loanops_cli.main import main
-from ml import dataset, registry
+from ml import dataset, packaging, registry
 from ml.train import train
 from tests.ml.conftest import fast_config
 
@@ -89,15 +89,36 @@ def test_champion_scores_raw_applications_like_the_gold_rows(trained, module_env
         module_env["settings"].data_dir, "duckdb", other, module_env["settings"].landing_dir
     )
     gold = dataset.load(settings).frame.set_index(spec.ID_NAME).loc[raw["ID"].astype(int)]
-    scorer = model.unwrap_python_model().scorer
-    np.testing.assert_allclose(out["pd"].to_numpy(), scorer.predict_pd(gold), rtol=0, atol=1e-9)
+    scorer = packaging.load(CHAMPION_URI)  # the contract every consumer scores by
+    scores = scorer.predict_columns(gold)
+    np.testing.assert_allclose(out["pd"].to_numpy(), scores.probability, rtol=0, atol=1e-9)
     assert ((out["pd"] >= scorer.threshold).astype(int) == out["class"]).all()
     assert all(isinstance(r, list) and len(r) <= 3 for r in out["reasons"])
     # The packaged policy decides on the same gold rows (the API's decisions are the same).
-    decided = scorer.decide(gold, out["pd"].to_numpy())
-    assert out["decision"].tolist() == decided.decision
-    assert out["referral_reasons"].tolist() == decided.referral_reasons
-    assert scorer.policy is not None and scorer.policy.source == "trained"
+    assert out["decision"].tolist() == scores.decision
+    assert out["referral_reasons"].tolist() == scores.referral_reasons
+    assert scorer.policy_record["source"] == "trained"
+
+
+@pytest.mark.parametrize("packaged", [1, None])
+def test_a_model_under_another_scoring_contract_is_refused(trained, tmp_path, packaged):
+    import yaml
+
+    from loanops import scoring_contract
+
+    folder = Path(mlflow.artifacts.download_artifacts(CHAMPION_URI, dst_path=str(tmp_path)))
+    spec_file = folder / "MLmodel"
+    mlmodel = yaml.safe_load(spec_file.read_text())
+    assert mlmodel["metadata"][scoring_contract.METADATA_KEY] == scoring_contract.VERSION
+    assert packaging.load(str(folder)).threshold > 0  # the copy loads as it is
+    if packaged is None:
+        del mlmodel["metadata"][scoring_contract.METADATA_KEY]
+    else:
+        mlmodel["metadata"][scoring_contract.METADATA_KEY] = packaged
+    spec_file.write_text(yaml.safe_dump(mlmodel))
+    words = "version 1;" if packaged else "no version"
+    with pytest.raises(scoring_contract.ContractMismatchError, match=f"contract {words}.*retrain"):
+        packaging.load(str(folder))
 
 
 def test_shuffled_label_model_is_registered_but_never_champion(trained, module_env):

@@ -55,7 +55,8 @@ def test_batch_rows_match_responses_and_the_model(client, app):
     body = response.json
     assert body["count"] == 200
     champion = app.extensions["loanops"].loader.current
-    expected = champion.scorer.predict(frame.build(pd.DataFrame.from_records(records)))["pd"]
+    gold = frame.build(pd.DataFrame.from_records(records))
+    expected = champion.scorer.predict_columns(gold).probability
     got = [p["probability_of_default"] for p in body["predictions"]]
     assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) <= 1e-12
     for p in body["predictions"][:20]:

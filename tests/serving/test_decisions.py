@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import joblib
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -118,38 +117,37 @@ def test_an_accepted_application_lacking_a_required_field_is_never_approved(
     assert set(drop) <= set(missing)
 
 
-def test_a_model_packaged_without_a_policy_is_served_under_the_stated_default(
+def test_a_model_packaged_under_an_older_scoring_contract_is_refused(
     make_app, champion, tmp_path: Path
 ):
-    """A version whose scorer predates policies: the default around its own threshold."""
-    uri = champion["tracking_uri"]
-    client = MlflowClient(uri, uri)
-    import mlflow
+    """A version packaged before the contract was versioned: never served, and the log says why."""
+    import time
 
+    import mlflow
+    import yaml
+
+    uri = champion["tracking_uri"]
     mlflow.set_tracking_uri(uri)
     local = Path(
         mlflow.artifacts.download_artifacts(
             f"models:/loan-default/{champion['version']}", dst_path=str(tmp_path)
         )
     )
-    (pickle,) = local.rglob("scorer.joblib")
-    scorer = joblib.load(pickle)
-    scorer.__dict__.pop("policy", None)  # as unpickled from a scorer that never had one
-    joblib.dump(scorer, pickle)
-    legacy = client.create_model_version("loan-default", str(local)).version
-    app = make_app(MODEL_URI=f"models:/loan-default/{legacy}")
+    mlmodel = yaml.safe_load((local / "MLmodel").read_text())
+    del mlmodel["metadata"]["loanops_scoring_contract"]
+    (local / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    legacy = MlflowClient(uri, uri).create_model_version("loan-default", str(local)).version
+    app = make_app(ready=False, MODEL_URI=f"models:/loan-default/{legacy}")
+    loader = app.extensions["loanops"].loader
+    deadline = time.monotonic() + 60
+    while loader.last_error is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert loader.current is None
+    assert "scoring contract no version" in (loader.last_error or "")
     test_client = app.test_client()
-    model = test_client.get("/v1/model", headers=AUTH).json
-    assert model["version"] == str(legacy)
-    assert model["policy"]["source"].startswith("default:")
-    assert model["policy"]["threshold"] == model["threshold"]
-    assert model["policy"]["important_features"] == []
-    response = test_client.post("/v1/predictions", json={"Client_Income": "1"}, headers=AUTH)
-    assert response.json["decision"] == "refer"
-    assert response.json["referral_reasons"][0]["fields"] == MISSING
-    full = test_client.post("/v1/predictions", json=example(0), headers=AUTH).json
-    assert full["decision"] in policy.DECISIONS
-    assert _stored(app, full["prediction_id"])["decision_policy"] == model["policy"]
+    assert test_client.get("/readyz").status_code == 503
+    response = test_client.post("/v1/predictions", json=example(0), headers=AUTH)
+    assert response.status_code == 503
 
 
 def test_the_readme_examples_show_a_full_and_two_referred_applications(client):

@@ -7,16 +7,14 @@ import math
 from typing import Any
 
 import jsonschema_rs
-import pandas as pd
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from loanops.features import frame, spec
+from loanops.features import columns, spec
 from loanops.schema import APPLICATION_COLUMNS, raw_name
 from ml.packaging import EXAMPLE_RECORDS
 from serving import openapi, schemas
-from serving.features import GoldColumns
 
 _RANGES = {rule.source: (rule.low, rule.high) for rule in spec.NUMBERS}
 _SCALARS = st.one_of(
@@ -93,7 +91,8 @@ def test_fast_path_agrees_with_the_full_check(items: list[Any]) -> None:
     for item, record in zip(items, expected, strict=True):
         assert _typed([schemas.validate_application(item)]) == _typed([record])
     if valid.numbers is not None:  # the fast path's parsed numbers are what scoring would parse
-        parsed = frame.parse_number_columns(pd.DataFrame.from_records(valid.records))
+        raw = columns.from_records(valid.records, APPLICATION_COLUMNS)
+        parsed = columns.parse_number_columns(raw, len(valid.records))
         assert valid.numbers.keys() == parsed.keys()
         for name, values in parsed.items():
             assert valid.numbers[name].tobytes() == values.tobytes(), name
@@ -135,7 +134,7 @@ def test_a_numeric_field_text_is_accepted_exactly_when_the_schema_says(text: str
     accepted = not schemas.check_application({"Child_Count": text})
     assert _ONE.is_valid({"Child_Count": text}) == accepted
     rule = schemas.RULES["Child_Count"]
-    parsed = frame.parse_number(text)
+    parsed = columns.parse_number(text)
     assert accepted == (math.isnan(parsed) or rule.low <= parsed <= rule.high)
 
 
@@ -181,10 +180,11 @@ def test_scoring_reuses_the_parsed_numbers_and_gets_the_same_features() -> None:
     items[5]["Client_Income"], items[6]["Credit_Amount"] = "$", " 1234.5 "  # junk and spaces
     valid = schemas.validate_batch(items)
     assert valid.numbers is not None
-    reused = GoldColumns.of(valid.records, APPLICATION_COLUMNS, valid.numbers)
-    parsed = GoldColumns.of(valid.records, APPLICATION_COLUMNS)
-    assert reused.columns.keys() == parsed.columns.keys()
-    for name, values in parsed.columns.items():
-        assert repr(list(reused.columns[name])) == repr(list(values)), name
-    assert math.isnan(reused.columns["client_income"][5])
-    assert reused.columns["credit_amount"][6] == 1234.5
+    raw = columns.from_records(valid.records, APPLICATION_COLUMNS)
+    reused = columns.gold_from_raw(raw, len(items), valid.numbers)
+    parsed = columns.gold_from_raw(raw, len(items))
+    assert reused.keys() == parsed.keys()
+    for name, values in parsed.items():
+        assert repr(list(reused[name])) == repr(list(values)), name
+    assert math.isnan(reused["client_income"][5])
+    assert reused["credit_amount"][6] == 1234.5

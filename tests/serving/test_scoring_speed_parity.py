@@ -1,4 +1,4 @@
-"""The serving speed-ups change no value: features, stored feature rows, PD and reasons.
+"""Serving's path from records changes no value: features, stored feature rows, PD and reasons.
 
 Correctness only (no timings): each faster path is compared with the slower one it replaced.
 """
@@ -31,17 +31,6 @@ def test_build_of_an_empty_and_a_sparse_frame() -> None:
         pd.testing.assert_frame_equal(
             frame.build(part), frame.features(frame.clean(part)), check_exact=True
         )
-
-
-def test_reason_method_of_scorers_that_do_not_say() -> None:
-    class Old:
-        family = "xgboost"
-
-    class OldLogistic:
-        family = "logistic"
-
-    assert scoring.reason_method(Old()) == "treeshap"
-    assert scoring.reason_method(OldLogistic()) == "coefficient_x_value"
 
 
 def test_batch_scorer_rows_carry_the_scorers_numbers(champion_scorer, raw) -> None:
@@ -93,26 +82,28 @@ def test_score_records_equals_the_pandas_path(champion_scorer) -> None:
     for part in [records[i : i + 1] for i in range(40)] + [records]:
         fast = champion_scorer.score_records(part)
         gold = frame.build(pd.DataFrame.from_records(part))
-        probability, predicted_class, reasons = champion_scorer.scorer.predict_arrays(gold)
+        expected = champion_scorer.scorer.predict_columns(gold)
         features = gold[champion_scorer.features]
         processed = features.astype(object).where(features.notna(), None).to_dict("records")
-        assert fast.probability.tolist() == probability.tolist()
-        assert fast.predicted_class.tolist() == predicted_class.tolist()
-        assert fast.reasons == reasons
+        assert fast.scores.probability.tolist() == expected.probability.tolist()
+        assert fast.scores.predicted_class.tolist() == expected.predicted_class.tolist()
+        assert fast.scores.reasons == expected.reasons
+        assert fast.scores.decision == expected.decision
         assert fast.processed == processed
         pairs = zip(fast.processed, processed, strict=True)
         assert all(type(a[k]) is type(b[k]) for a, b in pairs for k in a)
 
 
-def test_gold_columns_frame_equals_frame_build() -> None:
-    """The DataFrame given to scorers without a fast path is frame.build's."""
+def test_gold_of_records_equals_frame_build() -> None:
+    """Records transposed to columns give frame.build's gold features, value for value."""
+    from loanops.features import columns
     from loanops.schema import APPLICATION_COLUMNS
-    from serving.features import GoldColumns
 
     records = applications(200, seed=23, junk_share=0.25)
     for part in (records, records[:1]):
+        gold = columns.gold_from_raw(columns.from_records(part, APPLICATION_COLUMNS), len(part))
         pd.testing.assert_frame_equal(
-            GoldColumns.of(part, APPLICATION_COLUMNS).to_frame(),
+            pd.DataFrame(gold),
             frame.build(pd.DataFrame.from_records(part)),
             check_exact=True,
         )
@@ -124,7 +115,7 @@ def test_an_application_scores_the_same_alone_and_batched(champion_scorer) -> No
     other = dict(one, Client_Income=None, Car_Owned=None)
     alone = champion_scorer.score_records([one])
     batched = champion_scorer.score_records([one, other])
-    assert batched.probability[0] == alone.probability[0]
+    assert batched.scores.probability[0] == alone.scores.probability[0]
     assert batched.processed[0] == alone.processed[0]
 
 

@@ -1,4 +1,4 @@
-"""The compiled fast path gives exactly what the scikit-learn pipeline gives; Saabas reasons.
+"""The compiled scoring path gives exactly what the scikit-learn pipeline gives; Saabas reasons.
 
 No timings here: the benchmarks measure speed, these tests prove the numbers did not move.
 """
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from loanops.features import frame, spec
-from ml import calibration, fastpath, pipelines, reasons
+from ml import calibration, compiled, pipelines, reasons
 from ml.dataset import from_frame
 from ml.scorer import Scorer, fit_reference
 from ml.split import TRAIN
@@ -53,25 +53,33 @@ def scorers(data):
 
 
 @pytest.mark.parametrize("family", pipelines.FAMILIES)
-def test_fast_path_is_bit_identical_to_the_pipeline(scorers, junk_gold, family):
+def test_compiled_path_is_bit_identical_to_the_pipeline(scorers, junk_gold, family):
     scorer = scorers[family]
-    assert scorer.fast() is not None
     features = scorer.features
     expected = np.asarray(scorer.pipeline.named_steps["prep"].transform(junk_gold[features]))
     got = scorer.transform(junk_gold)
     assert got.dtype == np.float64
     assert np.array_equal(got, expected.astype("float64"), equal_nan=True)
     raw = scorer.pipeline.predict_proba(junk_gold[features])[:, 1]
-    assert np.array_equal(scorer.raw_scores(junk_gold), raw)
+    assert np.array_equal(scorer.compile().raw_scores(got), raw)
     pd_ = scorer.calibrator(raw)
     assert np.array_equal(scorer.predict_pd(junk_gold), pd_)
     out = scorer.predict(junk_gold)
     assert np.array_equal(out["pd"].to_numpy(), pd_)
     assert np.array_equal(out["class"].to_numpy(), (pd_ >= scorer.threshold).astype("int64"))
-    if family == pipelines.LIGHTGBM:  # predict() read these from the leaves, not the booster
-        fast = scorer.fast()
-        assert fast.leaf_scores is not None
-        assert np.array_equal(fast.leaf_scores(fast.leaves(got)), raw)
+
+
+@pytest.mark.parametrize("family", pipelines.FAMILIES)
+def test_columns_and_frames_score_alike(scorers, junk_gold, family):
+    scorer = scorers[family]
+    arrays = {name: junk_gold[name].to_numpy() for name in junk_gold.columns}
+    arrays.update({name: junk_gold[name].tolist() for name in scorer.categories})
+    by_columns = scorer.predict_columns(arrays)
+    by_frame = scorer.predict_columns(junk_gold)
+    assert np.array_equal(by_columns.probability, by_frame.probability)
+    assert by_columns.reasons == by_frame.reasons
+    assert by_columns.decision == by_frame.decision
+    assert scorer.predict_columns(arrays, top_reasons=0).reasons == [[]] * len(junk_gold)
 
 
 @pytest.mark.parametrize("family", pipelines.FAMILIES)
@@ -109,23 +117,23 @@ def test_xgboost_saabas_equals_the_native_approx_contribs(scorers, junk_gold):
     import xgboost
 
     scorer = scorers[pipelines.XGBOOST]
-    assert scorer.reason_method == fastpath.SAABAS
+    assert scorer.reason_method == compiled.SAABAS
     transformed = scorer.transform(junk_gold)
     booster = scorer.pipeline.named_steps["model"].get_booster()
     native = (
         booster.predict(xgboost.DMatrix(transformed), pred_contribs=True, approx_contribs=True)[
             :, :-1
         ]
-        @ scorer._aggregation()
+        @ scorer.aggregation()
     )
     ours = scorer.contributions(junk_gold).to_numpy()
-    np.testing.assert_allclose(ours, native, atol=1e-5)  # XGBoost sums in float32
+    np.testing.assert_allclose(ours, native, atol=1e-12)
 
 
 @pytest.mark.parametrize("family", pipelines.TREES)
 def test_saabas_parts_add_up_to_the_tree_margin(scorers, junk_gold, family):
     scorer = scorers[family]
-    raw = scorer.raw_scores(junk_gold)
+    raw = scorer.compile().raw_scores(scorer.transform(junk_gold))
     margin = np.log(raw / (1 - raw))
     bias = margin - scorer.contributions(junk_gold).sum(axis=1).to_numpy()
     assert np.ptp(bias) < 1e-4  # one expected value for every row: the parts are complete
@@ -134,21 +142,21 @@ def test_saabas_parts_add_up_to_the_tree_margin(scorers, junk_gold, family):
 def test_exact_treeshap_is_still_available(scorers, junk_gold):
     scorer = scorers[pipelines.LIGHTGBM]
     rows = junk_gold.head(20)
-    exact = scorer.contributions(rows, method=fastpath.TREESHAP)
+    exact = scorer.contributions(rows, method=compiled.TREESHAP)
     transformed = scorer.transform(rows)
     model = scorer.pipeline.named_steps["model"]
     native = np.asarray(model.predict(transformed, pred_contrib=True))[:, :-1]
-    np.testing.assert_allclose(exact.to_numpy(), native @ scorer._aggregation(), atol=1e-12)
+    np.testing.assert_allclose(exact.to_numpy(), native @ scorer.aggregation(), atol=1e-12)
 
 
 def test_logistic_reasons_are_coefficient_times_value(scorers, junk_gold):
     scorer = scorers[pipelines.LOGISTIC]
-    assert scorer.reason_method == fastpath.COEFFICIENT
+    assert scorer.reason_method == compiled.COEFFICIENT
     transformed = np.asarray(
         scorer.pipeline.named_steps["prep"].transform(junk_gold[scorer.features]), "float64"
     )
     coef = scorer.pipeline.named_steps["model"].coef_[0]
-    expected = ((transformed - scorer.reference) * coef) @ scorer._aggregation()
+    expected = ((transformed - scorer.reference) * coef) @ scorer.aggregation()
     np.testing.assert_allclose(scorer.contributions(junk_gold).to_numpy(), expected, atol=1e-12)
 
 
@@ -183,23 +191,35 @@ def test_vectorised_top_reasons_match_the_per_row_version(scorers, junk_gold, fa
     )
 
 
-def test_the_fast_path_is_not_pickled_and_is_rebuilt(scorers, junk_gold):
-    scorer = scorers[pipelines.XGBOOST]
-    assert scorer.fast() is not None
+def test_the_compiled_path_travels_with_the_pickled_scorer(scorers, junk_gold):
+    scorer = scorers[pipelines.LIGHTGBM]
+    scorer.compile()
     copy = pickle.loads(pickle.dumps(scorer))
-    assert "_fast" not in copy.__dict__
+    assert copy.compiled is not None and copy.compiled.leaf_table is not None
     assert np.array_equal(copy.predict_pd(junk_gold), scorer.predict_pd(junk_gold))
     assert (
         copy.predict(junk_gold)["reasons"].tolist() == scorer.predict(junk_gold)["reasons"].tolist()
     )
 
 
-def test_an_unknown_pipeline_shape_falls_back_to_the_pipeline(data, junk_gold):
+def test_an_unknown_pipeline_shape_is_refused_loudly(data, junk_gold):
     train, y = data
     scorer = _scorer(pipelines.LIGHTGBM, train, y)
     scorer.pipeline.named_steps["prep"].transformers_.append(("extra", "drop", []))
-    assert scorer.fast() is None
-    assert scorer.reason_method == fastpath.TREESHAP
-    raw = scorer.pipeline.predict_proba(junk_gold[scorer.features])[:, 1]
-    assert np.array_equal(scorer.predict_pd(junk_gold), scorer.calibrator(raw))
-    assert len(scorer.predict(junk_gold.head(3))) == 3
+    with pytest.raises(compiled.CompileError, match="unknown pipeline shape"):
+        scorer.predict_pd(junk_gold)
+    with pytest.raises(compiled.CompileError):
+        scorer.predict_columns(junk_gold.head(3))
+
+
+def test_a_numeric_branch_it_cannot_reproduce_is_refused(data, junk_gold):
+    train, y = data
+    numeric, categories = pipelines.feature_columns()
+    pipe = pipelines.build(pipelines.LOGISTIC, {}, numeric, categories, 3.0)
+    pipe.named_steps["prep"].transformers[0][1].steps[0][1].set_params(strategy="mean")
+    pipe.fit(train, y)
+    reference = fit_reference(pipe, [*numeric, *categories], train)
+    platt = calibration.Calibrator(calibration.PLATT, slope=0.9, intercept=-0.3)
+    scorer = Scorer(pipelines.LOGISTIC, pipe, platt, 0.1, numeric, categories, {}, reference)
+    with pytest.raises(compiled.CompileError, match="unknown numeric branch"):
+        scorer.compile()
