@@ -1,8 +1,6 @@
 """gunicorn settings: bind 0.0.0.0:$PORT, WEB_CONCURRENCY workers, gthread, preload off.
 
 Threads per worker let concurrent requests share one micro-batch (one model call, one commit).
-The worker is gthread with lingering keep-alive threads (serving/gunicorn_worker.py);
-`GUNICORN_CMD_ARGS="-k gthread"` gives back the stock one.
 The master migrates the store and prepares the Prometheus multiprocess folder before forking.
 """
 
@@ -20,7 +18,7 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_data / "prometheus"))
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8080')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "serving.gunicorn_worker.LingeringThreadWorker"
+worker_class = "gthread"
 threads = int(os.environ.get("LOANOPS_THREADS", "32"))
 preload_app = False
 keepalive = 30

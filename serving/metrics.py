@@ -52,35 +52,11 @@ MODEL_INFO = Gauge(
 )  # fmt: skip
 
 
-def observe_many(histogram: Histogram, values: np.ndarray) -> None:
-    """`histogram.observe(v)` for each value, with one increment per bucket and one to the sum.
-
-    In multiprocess mode every increment is a locked write to a memory-mapped file, so a large
-    batch observed one score at a time pays for thousands of them. This reads prometheus_client's
-    Histogram internals (bounds, per-bucket values, sum); if they ever change it falls back to
-    `observe`.
-    """
-    bounds = getattr(histogram, "_upper_bounds", None)
-    buckets = getattr(histogram, "_buckets", None)
-    total = getattr(histogram, "_sum", None)
-    internals = bounds is not None and buckets is not None and total is not None
-    if not internals or len(bounds) != len(buckets) or len(values) < 16:  # few: as cheap
-        for value in values.tolist():
-            histogram.observe(value)
-        return
-    # observe() puts a value in the first bucket whose bound is >= it (NaN goes in none)
-    where = np.searchsorted(np.asarray(bounds, dtype="float64"), values, side="left")
-    counts = np.bincount(where, minlength=len(bounds) + 1)
-    for bucket, count in zip(buckets, counts.tolist(), strict=False):
-        if count:
-            bucket.inc(count)
-    total.inc(float(np.sum(values)))
-
-
 def observe_scores(version: str, probabilities: Sequence[float], classes: Sequence[int]) -> None:
     """Record the scores and classes of one batch."""
     ones = int(sum(int(c) for c in classes))
-    observe_many(SCORES, np.asarray(probabilities, dtype="float64"))
+    for value in np.asarray(probabilities, dtype="float64").tolist():
+        SCORES.observe(value)
     if ones:
         PREDICTIONS.labels(version, "1").inc(ones)
     if len(classes) - ones:

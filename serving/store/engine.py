@@ -11,12 +11,9 @@ import orjson
 import sqlalchemy as sa
 
 from loanops import azure_auth, settings
-from serving.store.checkpoint import WAL_LIMIT_BYTES
 
 PAGE_SIZE = 16384
-# SQLite's own checkpoint-in-COMMIT only as a backstop, for when the store's background
-# checkpointer is not running (checkpoint.py).
-WAL_AUTOCHECKPOINT_BYTES = 128 * 1024 * 1024
+WAL_LIMIT_BYTES = 64 * 1024 * 1024  # a WAL that grew past this shrinks back after a checkpoint
 CACHE_KIB = 16 * 1024  # page cache per SQLite connection
 
 
@@ -68,7 +65,7 @@ def dumps(value: Any) -> str:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL lets readers run beside the writer; busy_timeout lets worker processes take turns.
 
-    Checkpoints are the store's background thread's job, not every 1,000th page's COMMIT.
+    SQLite checkpoints the WAL itself, in the COMMIT that takes it past 1,000 pages.
     """
     cursor = dbapi_connection.cursor()
     # Only a new, empty file takes a page size (before WAL mode); an existing one keeps its own.
@@ -78,9 +75,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable against process crashes in WAL mode
     cursor.execute("PRAGMA busy_timeout=10000")
-    page_size = cursor.execute("PRAGMA page_size").fetchone()[0]
-    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_BYTES // page_size}")
-    cursor.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")  # a WAL that grew shrinks back
+    cursor.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
     # A 1,000-row batch touches ~4 MB of table pages and index leaves: with the default 2 MiB
     # cache it spills and re-reads; 16 MiB (allocated only as used) takes ~20% off the insert's
     # CPU.

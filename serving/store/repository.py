@@ -12,9 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from serving.store import bulk
-from serving.store.checkpoint import WalCheckpointer
-from serving.store.engine import dumps, make_engine
+from serving.store.engine import make_engine
 from serving.store.tables import predictions
 
 
@@ -29,29 +27,19 @@ class PredictionStore:
         self.url = url
         self.engine = make_engine(url)
         self._insert = predictions.insert()
-        self._bulk_insert = bulk.for_engine(predictions, self.engine, dumps)
         parsed = sa.make_url(url)
         file = parsed.database if parsed.get_backend_name() == "sqlite" else None
         self._lock_path = f"{file}.write-lock" if file and file != ":memory:" else None
         self._local = threading.Lock()
-        self._open = threading.Event()  # cleared while the checkpointer waits for the writers
-        self._open.set()
-        self.checkpointer = WalCheckpointer(file, self._held) if self._lock_path else None
 
     @contextlib.contextmanager
     def _writer(self) -> Iterator[None]:
-        """One SQLite writer at a time across worker processes, behind a waiting checkpointer."""
-        self._open.wait()
-        with self._writer_lock():
-            yield
-
-    @contextlib.contextmanager
-    def _writer_lock(self) -> Iterator[None]:
-        """The process's lock, then a flock on the file: woken as soon as the writer is free.
+        """One SQLite writer at a time across worker processes, woken as soon as it is free.
 
         SQLite itself makes a second writer poll (its busy handler sleeps 1, 2, 5, 10, ... ms),
-        which shows up as tail latency with several gunicorn workers; a blocking flock hands
-        the file over at once. The kernel drops the lock of a killed process.
+        which shows up as tail latency with several gunicorn workers; a blocking flock on a
+        file beside the database hands the write over at once, and the kernel drops the lock
+        of a killed process. Server databases need none of this.
         """
         if self._lock_path is None:
             yield
@@ -64,38 +52,18 @@ class PredictionStore:
             finally:
                 os.close(fd)  # releases the flock
 
-    @contextlib.contextmanager
-    def _held(self) -> Iterator[None]:
-        """The writer lock for the checkpointer, ahead of this process's next writers.
-
-        threading.Lock is not fair: a writer that commits in a loop takes it back before a
-        waiting thread wakes, so the checkpointer could wait behind a hundred commits or more
-        while the WAL grows towards its limit. New writers wait on the gate instead.
-        """
-        self._open.clear()
-        try:
-            with self._writer_lock():
-                yield
-        finally:
-            self._open.set()
-
     def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert rows in one transaction, committed when this returns."""
         if not rows:
             return
         try:
             with self._writer(), self.engine.begin() as conn:
-                if self._bulk_insert is not None:
-                    self._bulk_insert(conn, rows)
-                else:
-                    conn.execute(self._insert, list(rows))
+                conn.execute(self._insert, list(rows))
         except OSError as exc:
             raise StoreUnavailableError(f"prediction store lock failed: {exc.strerror}") from exc
         except (sa.exc.SQLAlchemyError, TypeError, ValueError) as exc:  # the latter: bad values
             failure = f"prediction store write failed: {type(exc).__name__}"
             raise StoreUnavailableError(failure) from exc
-        if self.checkpointer is not None:
-            self.checkpointer.committed(len(rows))  # the WAL is copied back off this path
 
     def get(self, prediction_id: uuid.UUID) -> dict[str, Any] | None:
         """One stored prediction, or None."""
@@ -123,7 +91,5 @@ class PredictionStore:
             return int(conn.execute(sa.select(sa.func.count()).select_from(predictions)).scalar())
 
     def dispose(self) -> None:
-        """Close pooled connections and stop the checkpoint thread (the next write restarts it)."""
-        if self.checkpointer is not None:
-            self.checkpointer.close()
+        """Close pooled connections."""
         self.engine.dispose()
