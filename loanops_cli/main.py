@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import click
 
-from loanops_cli.commands import features, generate, ingest, pipeline, promote, serve, train
+from loanops_cli.commands import (
+    features,
+    generate,
+    ingest,
+    models,
+    pipeline,
+    promote,
+    score,
+    serve,
+    train,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,5 +35,7 @@ main.add_command(ingest.command)
 main.add_command(features.command)
 main.add_command(train.command)
 main.add_command(promote.command)
+main.add_command(models.command)
+main.add_command(score.command)
 main.add_command(serve.command)
 main.add_command(pipeline.command)

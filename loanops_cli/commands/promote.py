@@ -1,7 +1,13 @@
-"""`loanops promote`: the promotion gate between `challenger` and `champion`."""
+"""`loanops promote`: the promotion gate between `challenger` and `champion`, or a manual move.
+
+`--version N --reason TEXT` moves `champion` to a chosen version (a rollback) without the gate,
+recorded on that version as a manual decision; plain `loanops promote` runs the gate.
+"""
 
 from __future__ import annotations
 
+import getpass
+import os
 import sys
 
 import click
@@ -25,12 +31,29 @@ from loanops import settings as settings_module
     help="Lowest test ROC-AUC a champion may have.",
 )
 @click.option("--strict", is_flag=True, help="Exit 3 when the gate rejects the challenger.")
-def command(tolerance: float, floor: float, strict: bool) -> None:  # fmt: skip
+@click.option(
+    "--version",
+    "version",
+    help="Make this registered version the champion without the gate (a rollback); "
+    "needs --reason. `loanops models` lists the versions.",
+)
+@click.option("--reason", help="Why the champion moves (recorded on the version); with --version.")
+def command(
+    tolerance: float, floor: float, strict: bool, version: str | None, reason: str | None
+) -> None:
     """Compare challenger with champion on the same test rows; move `champion` if it passes.
 
-    Exit codes: 0 the gate decided (promoted or kept the champion), 1 it could not run
-    (no challenger, no gold data), 3 rejected with --strict.
+    With --version N --reason TEXT, move `champion` to version N instead, bypassing the gate:
+    the version must be registered and servable, and who, when, why and the champion it
+    replaces are recorded on it as a manual promotion.
+
+    Exit codes: 0 the gate decided (promoted or kept the champion) or the manual move was
+    made, 1 it could not run (no challenger, no gold data, an unknown or unservable version),
+    2 --version without --reason (or the reverse), 3 rejected with --strict.
     """
+    if version is not None or reason is not None:
+        _manual(version, reason)
+        return
     # Imported here: scikit-learn and MLflow take seconds to load, `loanops --help` should not.
     from ml import dataset, registry, tracking
 
@@ -53,3 +76,39 @@ def command(tolerance: float, floor: float, strict: bool) -> None:  # fmt: skip
         and decision.champion_version != decision.challenger_version
     ):
         sys.exit(3)
+
+
+def _manual(version: str | None, reason: str | None) -> None:
+    """Move `champion` to the chosen version, recorded as a manual promotion."""
+    if version is None:
+        raise click.UsageError("--reason goes with --version N (the version to make champion)")
+    if reason is None or not reason.strip():
+        raise click.UsageError(
+            "--version needs --reason TEXT: why the champion moves is recorded on the version"
+        )
+    from ml import registry, tracking
+
+    try:
+        tracking.configure(settings_module.load())
+        done = registry.promote_version(version, reason, _operator())
+    except (ValueError, LookupError) as error:
+        raise click.ClickException(str(error)) from error
+    if not done.moved:
+        click.echo(f"version {done.version} already is the champion: nothing moved")
+        return
+    click.echo(
+        f"champion moved to v{done.version} (was v{done.previous_champion or '-'}), "
+        f"manual promotion by {done.promoted_by} at {done.promoted_at}: {done.reason}"
+    )
+    click.echo("the API pods load it when they next poll the alias")
+
+
+def _operator() -> str:
+    """Who runs the command: LOANOPS_OPERATOR when set (CI, a shared account), else the login."""
+    named = os.environ.get("LOANOPS_OPERATOR", "").strip()
+    if named:
+        return named
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container user without a passwd entry
+        return "unknown"

@@ -44,9 +44,10 @@ COLUMNS = {
     "decision": "string",  # approve / refer / decline (older rows: from their class)
     "referral_reasons": "text",  # JSON; null for rows recorded before decision policies
     "decision_policy": "text",  # JSON; the policy that decided, null for older rows
+    "batch_id": "string",  # the `loanops score` file that decided; null for API decisions
 }
 # Columns added after the copy's first version: a copy made before them gets them added.
-ADDED_COLUMNS = ("decision", "referral_reasons", "decision_policy")
+ADDED_COLUMNS = ("decision", "referral_reasons", "decision_policy", "batch_id")
 
 
 def add_missing_columns(settings: Settings) -> list[str]:

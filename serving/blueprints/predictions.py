@@ -65,13 +65,12 @@ def get_prediction(prediction_id: uuid.UUID) -> tuple[dict[str, Any], int]:
         raise ApiError(503, "store_unavailable", "the prediction store is unavailable") from None
     if row is None:
         raise ApiError(404, "not_found", "no prediction with this id")
-    cls = int(row["predicted_class"])
     return {
         "prediction_id": str(row["prediction_id"]), "request_id": row["request_id"],
         "client_id": row["client_id"],
         "probability_of_default": float(row["prediction_probability"]),
-        # Rows stored before decisions had their own column hold only the class.
-        "predicted_class": cls, "decision": row["decision"] or ("decline" if cls else "approve"),
+        # the decisions migration gave rows stored before decisions theirs, from the class
+        "predicted_class": int(row["predicted_class"]), "decision": row["decision"],
         "referral_reasons": row["referral_reasons"] or [],
         "decision_policy": row["decision_policy"],
         "threshold": float(row["threshold"]), "reason_codes": row["reason_codes"],

@@ -12,7 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from serving.store.engine import make_engine
+from serving.store import bulk
+from serving.store.engine import dumps, make_engine
 from serving.store.tables import predictions
 
 
@@ -27,6 +28,7 @@ class PredictionStore:
         self.url = url
         self.engine = make_engine(url)
         self._insert = predictions.insert()
+        self._bulk_insert = bulk.for_engine(predictions, self.engine, dumps)
         parsed = sa.make_url(url)
         file = parsed.database if parsed.get_backend_name() == "sqlite" else None
         self._lock_path = f"{file}.write-lock" if file and file != ":memory:" else None
@@ -58,7 +60,10 @@ class PredictionStore:
             return
         try:
             with self._writer(), self.engine.begin() as conn:
-                conn.execute(self._insert, list(rows))
+                if self._bulk_insert is not None:
+                    self._bulk_insert(conn, rows)
+                else:
+                    conn.execute(self._insert, list(rows))
         except OSError as exc:
             raise StoreUnavailableError(f"prediction store lock failed: {exc.strerror}") from exc
         except (sa.exc.SQLAlchemyError, TypeError, ValueError) as exc:  # the latter: bad values
