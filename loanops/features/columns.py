@@ -183,6 +183,20 @@ def parse_number_columns(raw: Columns, rows: int) -> dict[str, np.ndarray]:
     return {rule.source: parse_numbers(_column(raw, rule.source, rows)) for rule in spec.NUMBERS}
 
 
+def number_silver(rule: spec.NumberRule, values: np.ndarray) -> dict[str, np.ndarray]:
+    """A numeric rule's silver columns: its sentinel flag if any, then the value (sentinel: NaN).
+
+    The sentinel is a code, not a quantity (Employed_Days' 365243 means not employed).
+    """
+    if rule.sentinel is None:
+        return {rule.name: values}
+    is_sentinel = values == rule.sentinel
+    return {
+        rule.sentinel_flag: is_sentinel.astype("float64"),  # type: ignore[dict-item]
+        rule.name: np.where(is_sentinel, np.nan, values),
+    }
+
+
 def silver(
     raw: Columns, rows: int, numbers: Mapping[str, np.ndarray] | None = None
 ) -> dict[str, Any]:
@@ -195,12 +209,7 @@ def silver(
         numbers = parse_number_columns(raw, rows)
     out: dict[str, Any] = {}
     for rule in spec.NUMBERS:
-        values = numbers[rule.source]
-        if rule.sentinel is not None:
-            is_sentinel = values == rule.sentinel
-            out[rule.sentinel_flag] = is_sentinel.astype("float64")  # type: ignore[index]
-            values = np.where(is_sentinel, np.nan, values)
-        out[rule.name] = values
+        out.update(number_silver(rule, numbers[rule.source]))
     for rule in spec.FLAGS:
         out[rule.name] = parse_flags(_column(raw, rule.source, rows))
     for rule in spec.CATEGORIES:

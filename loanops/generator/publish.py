@@ -90,11 +90,7 @@ def observed(cells: dict[str, Cell]) -> dict[str, np.ndarray]:
         cell = cells[rule.source]
         hidden = cell.missing | (cell.junk >= 0)  # type: ignore[operator]
         values = np.where(hidden, np.nan, cell.values / 10**cell.decimals)
-        if rule.sentinel is not None:
-            is_sentinel = values == rule.sentinel
-            silver[rule.sentinel_flag] = is_sentinel.astype("float64")  # type: ignore[index]
-            values = np.where(is_sentinel, np.nan, values)
-        silver[rule.name] = values
+        silver.update(columns.number_silver(rule, values))
     for rule in spec.FLAGS:
         cell = cells[rule.source]
         silver[rule.name] = np.where(cell.missing, np.nan, cell.values.astype("float64"))
