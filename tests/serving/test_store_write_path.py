@@ -87,19 +87,6 @@ def _stored_text(url: str) -> list[tuple[Any, ...]]:
         engine.dispose()
 
 
-def _stored_text(url: str) -> list[tuple[Any, ...]]:
-    """Every column as the database holds it, as text."""
-    cast = "::text" if url.startswith("postgresql") else ""
-    columns = ", ".join(f"{c.name}{cast}" for c in predictions.c)
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            query = f"select {columns} from predictions order by prediction_id"
-            return [tuple(r) for r in conn.exec_driver_sql(query)]
-    finally:
-        engine.dispose()
-
-
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_fast_insert_stores_what_sqlalchemy_stores(backend, data_dir, request):
     if backend == "sqlite":
