@@ -42,6 +42,7 @@ class Job:
     started: float
     clean: bool = False  # values known to be JSON-safe already (orjson parsed the body)
     numbers: dict[str, np.ndarray] | None = None  # numeric columns parsed by validation
+    batch_id: str | None = None  # the `loanops score` file the applications came from
     future: Future[list[dict[str, Any]]] = field(default_factory=Future)
 
 
@@ -115,9 +116,10 @@ class BatchScorer:
         started: float,
         clean: bool = False,
         numbers: dict[str, np.ndarray] | None = None,
+        batch_id: str | None = None,
     ) -> Job:
         """Queue one request's applications; wait on the returned job's future."""
-        job = Job(records, request_id, started, clean, numbers)
+        job = Job(records, request_id, started, clean, numbers, batch_id)
         self._queue.put(job)
         return job
 
@@ -212,6 +214,7 @@ class BatchScorer:
                     "model_version": champion.version, "latency_ms": latency,
                     "prediction_timestamp": now, "decision": decision,
                     "referral_reasons": referral, "decision_policy": stored_policy,
+                    "batch_id": j.batch_id,
                 })  # fmt: skip
                 answer.append({
                     "prediction_id": str(prediction_id), "request_id": j.request_id,

@@ -115,7 +115,7 @@ def command(file: Path, out: Path | None, model_uri: str | None, chunk_rows: int
     from serving.config import DEFAULT_MODEL_URI
     from serving.model_loader import ModelLoader
     from serving.scoring import BatchScorer
-    from serving.store import StoreUnavailableError, migrate
+    from serving.store import PredictionStore, StoreUnavailableError, migrate
     from serving.store.engine import configured_url
     from serving.store.keys import time_ordered_ids
 
@@ -137,7 +137,7 @@ def command(file: Path, out: Path | None, model_uri: str | None, chunk_rows: int
     except Exception as error:  # a bad setting or an unreachable server, said by its driver
         raise click.ClickException(f"the prediction store cannot be prepared: {error}") from error
     batch_id = str(time_ordered_ids(1)[0])
-    store = _batch_store(url, batch_id)
+    store = PredictionStore(url)
     scorer = BatchScorer(loader, store, max_rows=chunk_rows)
     out = out or _default_out(file, batch_id)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -193,7 +193,11 @@ def _score_file(
             if valid:
                 checked = validate_batch(valid)
                 job = scorer.submit(
-                    checked.records, batch_id, time.perf_counter(), numbers=checked.numbers
+                    checked.records,
+                    batch_id,
+                    time.perf_counter(),
+                    numbers=checked.numbers,
+                    batch_id=batch_id,
                 )
                 answers = job.future.result()
             answered = iter(answers)
@@ -213,17 +217,3 @@ def _score_file(
             failed += len(errors)
             bar.update(len(chunk))
     return decisions, failed
-
-
-def _batch_store(url: str, batch_id: str) -> Any:
-    """The prediction store at `url`, stamping every row it inserts with the batch id."""
-    from serving.store import PredictionStore
-
-    class BatchStore(PredictionStore):
-        """The store the API writes to; the rows of one file carry the file's batch id."""
-
-        def insert_many(self, rows: Any) -> None:
-            """Insert the rows under the batch id, in one transaction."""
-            super().insert_many([{**row, "batch_id": batch_id} for row in rows])
-
-    return BatchStore(url)
