@@ -20,7 +20,6 @@ import numpy as np
 from loanops.features import columns
 from loanops.schema import APPLICATION_COLUMNS
 from loanops.scoring_contract import ApplicationScorer, ContractMismatchError, Scores
-from ml import packaging
 
 log = logging.getLogger("serving.model")
 _ALIAS_URI = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/@]+)$")
@@ -44,11 +43,19 @@ class Champion:
     run_id: str | None
     alias: str | None
     uri: str
-    threshold: float
     metrics: dict[str, float]
-    features: list[str]
     scorer: ApplicationScorer
     loaded_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+    @property
+    def threshold(self) -> float:
+        """PD at or above which the class is 1."""
+        return self.scorer.threshold
+
+    @property
+    def features(self) -> list[str]:
+        """The gold columns the model reads."""
+        return self.scorer.features
 
     def score_records(
         self,
@@ -84,6 +91,8 @@ def load_champion(uri: str, tracking_uri: str) -> Champion:
     import mlflow
     from mlflow import MlflowClient
 
+    from ml import packaging  # MLflow and the model stack load with the first champion
+
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     client = MlflowClient(tracking_uri, tracking_uri)
@@ -98,9 +107,7 @@ def load_champion(uri: str, tracking_uri: str) -> Champion:
     pinned = f"models:/{name}/{version}" if uri.startswith("models:/") else uri
     scorer = packaging.load(pinned)
     metrics = dict(client.get_run(run_id).data.metrics) if run_id else {}
-    return Champion(
-        name, version, run_id, alias, uri, scorer.threshold, metrics, scorer.features, scorer
-    )
+    return Champion(name, version, run_id, alias, uri, metrics, scorer)
 
 
 def _freeze_heap() -> None:

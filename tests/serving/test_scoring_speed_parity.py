@@ -72,7 +72,7 @@ def champion_scorer():
         pipelines.LIGHTGBM, pipe, calibration.Calibrator(calibration.PLATT), 0.1,
         numeric, categories, medians,
     )  # fmt: skip
-    return Champion("loan-default", "1", None, None, "memory", 0.1, {}, scorer.features, scorer)
+    return Champion("loan-default", "1", None, None, "memory", {}, scorer)
 
 
 def test_score_records_equals_the_pandas_path(champion_scorer) -> None:
