@@ -86,8 +86,12 @@ class Scorer:
 
     def predict_pd(self, gold: GoldColumns) -> np.ndarray:
         """The calibrated probability of default of each gold row."""
-        fast = self.compile()
-        return np.asarray(self.calibrator(fast.raw_scores(fast.transform(gold))), dtype="float64")
+        return self._probability(self.transform(gold))
+
+    def _probability(self, transformed: np.ndarray) -> np.ndarray:
+        """Calibrated PDs (float64) of transformed rows."""
+        raw = self.compile().raw_scores(transformed)
+        return np.asarray(self.calibrator(raw), dtype="float64")
 
     def contributions(self, gold: pd.DataFrame, method: str | None = None) -> pd.DataFrame:
         """Log-odds contributions per source feature (rows x features).
@@ -105,16 +109,15 @@ class Scorer:
 
     def predict_columns(self, gold: GoldColumns, top_reasons: int = TOP_REASONS) -> Scores:
         """The scoring contract: PD, class, decision, referral reasons and reason codes."""
-        fast = self.compile()
-        transformed = fast.transform(gold)
-        probability = np.asarray(self.calibrator(fast.raw_scores(transformed)), dtype="float64")
+        transformed = self.transform(gold)
+        probability = self._probability(transformed)
         rules = self.decision_policy
         decided = rules.decide(
             probability, decision_policy.gold_columns(gold, rules.columns_needed())
         )
         why: list[list[str]] = [[] for _ in range(len(probability))]
         if top_reasons > 0:
-            matrix = fast.contributions(transformed)
+            matrix = self.compile().contributions(transformed)
             why = reasons.top_reasons_matrix(matrix, self.features, gold, self.medians, top_reasons)
         return Scores(
             probability,
