@@ -3,6 +3,7 @@
 Generates the book, builds its gold rows with the one feature definition (what dbt's gold model
 holds), writes them to a temporary DuckDB warehouse, trains through the normal reader into a
 temporary MLflow store, runs the promotion gate, and compares with the generator's true PDs.
+Then trains again without the declared directions of risk (not registered): what they cost.
 
     .venv/bin/python benchmarks/bench_training.py [--rows 121856] [--budget-seconds 150]
 """
@@ -15,6 +16,7 @@ import platform
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -69,6 +71,10 @@ def main() -> int:
     decision = registry.promote(dataset.load(settings))
     promoted = time.perf_counter()
 
+    # The same search without the declared directions of risk: what the constraints cost.
+    free = train(settings, replace(config, monotone=False, register=False))
+    freed = time.perf_counter()
+
     data = dataset.load(settings)
     test = data.part(TEST)
     truth = book.true_pd.set_index("ID")["true_pd"]
@@ -92,6 +98,14 @@ def main() -> int:
         f"champion ({result.winner}) test AUC {champion:.4f} = {ratio:.4f} x true (target >= 0.97)"
     )
     print(f"champion ECE {result.test['ece']:.4f} (target <= 0.02)")
+    for label, run in (("constrained", result), ("unconstrained", free)):
+        figures = run.test
+        print(
+            f"directions of risk {label}: winner {run.winner} test AUC {figures['roc_auc']:.4f} "
+            f"Gini {figures['gini']:.4f} KS {figures['ks']:.4f}"
+        )
+    cost = free.test["roc_auc"] - result.test["roc_auc"]
+    print(f"directions of risk cost {cost:+.4f} test AUC (unconstrained {freed - promoted:.1f} s)")
     if logistic is not None:
         print(
             f"best tree {best_tree:.4f} vs logistic {logistic:.4f}: tree wins {best_tree > logistic}"

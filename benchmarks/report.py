@@ -303,12 +303,16 @@ def parse_training(out: str) -> dict[str, Any]:
         "rows": r"^rows: (\d+)",
         "test_rows": r"^rows: \d+ \(test (\d+)\)",
         "default_rate": r"default rate ([\d.]+)",
+        "constrained": r"^directions of risk constrained: (.*)$",
+        "unconstrained": r"^directions of risk unconstrained: (.*)$",
+        "direction_cost": r"^directions of risk cost ([+-][\d.]+) test AUC",
     }
     parsed: dict[str, Any] = {}
+    text = {"constrained", "unconstrained"}
     for key, pattern in patterns.items():
         m = re.search(pattern, out, re.MULTILINE)
         if m:
-            parsed[key] = _num(m[1])
+            parsed[key] = m[1].strip() if key in text else _num(m[1])
     for key, pattern in (
         ("winner", r"^champion \((\w+)\) test AUC"),
         ("gate", r"^promotion gate: [\d.]+ s -> (.*)$"),
@@ -697,6 +701,10 @@ def parsed_table(name: str, result: Result) -> str:
             ("best tree vs logistic AUC", f"{fmt(p.get('best_tree_auc'), 4)} vs "
              f"{fmt(p.get('logistic_auc'), 4)}"),
             ("old system, logistic regression on the real data", f"{OLD_AUC_REAL_DATA}"),
+            ("with the declared directions of risk", p.get("constrained", "—")),
+            ("without them (not registered)", p.get("unconstrained", "—")),
+            ("test AUC the directions cost (unconstrained - constrained)",
+             fmt(p.get("direction_cost"), 4)),
         ]  # fmt: skip
         return markdown_table(["figure", "value"], rows)
     if name == "api" and p.get("rows"):

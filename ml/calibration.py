@@ -2,7 +2,8 @@
 
 Class weights shift the scores away from true frequencies, so the scores are recalibrated.
 Platt scaling on the score's logit (the default) keeps the ranking, hence the ROC-AUC, exactly;
-isotonic regression is more flexible but ties scores into steps.
+isotonic regression is more flexible but ties scores into steps. Both are increasing maps, so a
+model whose risk is monotone in a feature stays monotone once calibrated.
 """
 
 from __future__ import annotations
@@ -54,4 +55,10 @@ def fit(scores: np.ndarray, y: np.ndarray, method: str = PLATT) -> Calibrator:
     # A large C: Platt scaling is a two-parameter fit that needs no shrinkage.
     lr = LogisticRegression(C=1e6, max_iter=1000)
     lr.fit(_logit(scores).reshape(-1, 1), y)
-    return Calibrator(PLATT, slope=float(lr.coef_[0, 0]), intercept=float(lr.intercept_[0]))
+    slope = float(lr.coef_[0, 0])
+    if slope <= 0:
+        # Scores that do not rank defaults (a useless model): the best increasing map is the
+        # constant base rate; a negative slope would reverse the ranking and every direction.
+        rate = float(np.clip(np.mean(y), _EPS, 1 - _EPS))
+        return Calibrator(PLATT, slope=0.0, intercept=float(np.log(rate / (1 - rate))))
+    return Calibrator(PLATT, slope=slope, intercept=float(lr.intercept_[0]))

@@ -36,6 +36,24 @@ def _policy(policy: Mapping[str, Any]) -> str:
     ])  # fmt: skip
 
 
+def _directions(directions: Mapping[str, int], excluded: list[str]) -> str:
+    """The declared directions of risk and how training kept them."""
+    if not directions:
+        return "- None enforced: a run that measures what the directions cost, not for lending."
+    lines = [
+        f"- `{name}`: higher means {'more' if sign > 0 else 'less'} risk"
+        for name, sign in directions.items()
+    ]
+    lines.append(
+        "- Enforced in training: monotone constraints on the trees, coefficient signs checked "
+        "on the logistic model; calibration is increasing, so the PD keeps the directions and "
+        "reason codes cite these features only on their risky side."
+    )
+    if excluded:
+        lines.append(f"- Families dropped for breaking a direction: {', '.join(excluded)}.")
+    return "\n".join(lines)
+
+
 def render(
     *,
     winner: str,
@@ -48,6 +66,8 @@ def render(
     include_protected: bool,
     git_commit: str,
     policy: Mapping[str, Any],
+    directions: Mapping[str, int],
+    excluded: list[str],
 ) -> str:
     """The model card text."""
     metrics = pd.DataFrame(
@@ -71,6 +91,9 @@ risk, and each referral says why it was referred.
 - Features ({len(features)}): {", ".join(features)}
 - Gender and marital status: {protected}
 - Code: git commit `{git_commit}`
+
+## Directions of risk
+{_directions(directions, excluded)}
 
 ## Candidates (fitted on train, chosen on validation ROC-AUC, reported on test)
 {_table(families)}

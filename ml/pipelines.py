@@ -112,6 +112,47 @@ def estimator(
     raise ValueError(f"unknown family {family!r}: choose from {', '.join(FAMILIES)}")
 
 
+def _source(output_name: str) -> str:
+    """The gold column of a transformed numeric column ('num__age_years' -> 'age_years')."""
+    return output_name.split("__", 1)[-1]
+
+
+def monotone_constraints(output_names: Sequence[str]) -> tuple[int, ...]:
+    """Each transformed column's declared direction of risk (0 where none is declared)."""
+    return tuple(spec.RISK_DIRECTIONS.get(_source(name), 0) for name in output_names)
+
+
+def sign_violations(pipeline: Pipeline) -> list[str]:
+    """Features whose logistic coefficient points against their declared direction of risk.
+
+    The transform of a numeric column (impute, signed log, scale) is increasing, so the sign of
+    its coefficient is the sign of its effect on the PD.
+    """
+    names = pipeline.named_steps["prep"].get_feature_names_out()
+    coefficients = pipeline.named_steps["model"].coef_[0]
+    return [
+        _source(name)
+        for name, coefficient, direction in zip(
+            names, coefficients, monotone_constraints(names), strict=True
+        )
+        if direction * coefficient < 0
+    ]
+
+
+def fit(
+    pipeline: Pipeline, family: str, rows: Any, y: np.ndarray, monotone: bool = True
+) -> Pipeline:
+    """Fit the pipeline; trees get the declared directions of risk as monotone constraints.
+
+    The constraints name transformed columns, whose number (one-hot columns) is known only
+    once the preprocessing has seen the rows.
+    """
+    if monotone and family in TREES:
+        names = pipeline.named_steps["prep"].fit(rows).get_feature_names_out()
+        pipeline.named_steps["model"].set_params(monotone_constraints=monotone_constraints(names))
+    return pipeline.fit(rows, y)
+
+
 def build(
     family: str,
     params: dict[str, Any],

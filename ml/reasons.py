@@ -107,7 +107,11 @@ def phrase(feature: str, value: object, median: float | None) -> str:
         return f"{label} not given"
     if feature in spec.FLAG_FEATURES:
         return f"{label}: {'yes' if float(value) >= 0.5 else 'no'}"  # type: ignore[arg-type]
-    direction = "high" if median is None or float(value) > median else "low"  # type: ignore[arg-type]
+    declared = spec.RISK_DIRECTIONS.get(feature)
+    if declared is not None:  # risk moves one way only: it rose because the value is on that side
+        direction = "high" if declared > 0 else "low"
+    else:
+        direction = "high" if median is None or float(value) > median else "low"  # type: ignore[arg-type]
     return f"{label} {direction} ({float(value):.4g})"  # type: ignore[arg-type]
 
 

@@ -53,6 +53,19 @@ class SearchResult:
     trials: list[dict[str, Any]] = field(default_factory=list)
 
 
+class DirectionError(ValueError):
+    """No trial of a family moved risk in the declared directions: the family is no candidate."""
+
+    def __init__(self, family: str, trials: list[dict[str, Any]]) -> None:
+        wrong = sorted({f for t in trials for f in t["direction_violations"].split(",") if f})
+        super().__init__(
+            f"{family}: none of {len(trials)} trials kept the declared direction of risk "
+            f"(against it: {', '.join(wrong)})"
+        )
+        self.family = family
+        self.trials = trials
+
+
 def candidates(family: str, seed: int) -> list[dict[str, Any]]:
     """The default setting first, then random draws from the family's space (no repeats)."""
     space = SPACES[family]
@@ -80,8 +93,13 @@ def run(
     max_trials: int = 50,
     seed: int = 0,
     threads: int = 1,
+    monotone: bool = True,
 ) -> SearchResult:
-    """Fit candidates on train, score ROC-AUC on validation, keep the best within the budget."""
+    """Fit candidates on train, score ROC-AUC on validation, keep the best within the budget.
+
+    With `monotone`, only models whose risk moves in the declared directions are kept; raises
+    DirectionError when no trial does.
+    """
     started = time.perf_counter()
     # weight_power 1 is "balanced" (positives weigh as much as negatives in total), 0 no weight.
     imbalance = float((y_train == 0).sum()) / max(float((y_train == 1).sum()), 1.0)
@@ -91,17 +109,23 @@ def run(
         trial_started = time.perf_counter()
         weight = imbalance ** params["weight_power"]
         pipe = pipelines.build(family, params, numeric, categories, weight, seed, threads)
-        pipe.fit(train, y_train)
+        pipelines.fit(pipe, family, train, y_train, monotone)
         auc = float(roc_auc_score(y_validation, pipe.predict_proba(validation)[:, 1]))
+        # the trees obey their constraints by construction; a linear fit is checked afterwards
+        wrong = pipelines.sign_violations(pipe) if monotone and family == pipelines.LOGISTIC else []
         seconds = time.perf_counter() - trial_started
-        trials.append({**params, "validation_auc": auc, "seconds": seconds})
-        if best is None or auc > best.validation_auc:
+        trials.append({
+            **params, "validation_auc": auc, "seconds": seconds,
+            "direction_violations": ",".join(wrong),
+        })  # fmt: skip
+        if not wrong and (best is None or auc > best.validation_auc):
             best = SearchResult(family, pipe, dict(params), auc, 0.0)
         elapsed = time.perf_counter() - started
         # Stop when another trial like the last would overrun the budget.
         if elapsed + trials[-1]["seconds"] > budget_seconds:
             break
-    assert best is not None
+    if best is None:
+        raise DirectionError(family, trials)
     best.seconds = time.perf_counter() - started
     best.trials = trials
     return best

@@ -57,6 +57,8 @@ class TrainConfig:
     # One thread per fit by default: on a shared 2-core machine two threads per fit measured
     # 2x slower (XGBoost 100 trees on 79k rows: 9.7 s with 1 thread, 23.5 s with 2).
     threads: int = 1
+    # risk moves only in spec.RISK_DIRECTIONS' directions; off only to measure what that costs
+    monotone: bool = True
     shuffle_labels: bool = False  # a deliberately useless model, to prove the gate holds
     register: bool = True
 
@@ -70,6 +72,11 @@ class TrainConfig:
             raise ValueError(f"calibration must be one of {', '.join(calibration.METHODS)}")
         if self.budget_seconds <= 0 or self.max_trials < 1 or self.threads < 1:
             raise ValueError("the search budget, max trials and threads must be positive")
+        if self.register and not self.monotone:
+            raise ValueError(
+                "a model trained without the declared directions of risk is for measuring what "
+                "they cost, never for lending: train it with register=False"
+            )
         threshold.choose(self.threshold, np.array([0.0, 1.0]))  # raises on bad LGD/margin/rate
         self.policy.validate()
 
@@ -139,21 +146,30 @@ def _fit_family(
     y: dict[str, np.ndarray],
     columns: tuple[list[str], list[str]],
     budget: float,
-) -> FamilyResult:
-    """Search one family in a child run, calibrate it on validation and evaluate it on test."""
+) -> FamilyResult | None:
+    """Search one family in a child run, calibrate it on validation and evaluate it on test.
+
+    None when no trial of the family kept the declared directions of risk (recorded on the run).
+    """
     with mlflow.start_run(run_name=family, nested=True) as run:
-        result = search.run(
-            family,
-            parts[TRAIN],
-            y[TRAIN],
-            parts[VALIDATION],
-            y[VALIDATION],
-            *columns,
-            budget_seconds=budget,
-            max_trials=config.max_trials,
-            seed=config.seed,
-            threads=config.threads,
-        )
+        try:
+            result = search.run(
+                family,
+                parts[TRAIN],
+                y[TRAIN],
+                parts[VALIDATION],
+                y[VALIDATION],
+                *columns,
+                budget_seconds=budget,
+                max_trials=config.max_trials,
+                seed=config.seed,
+                threads=config.threads,
+                monotone=config.monotone,
+            )
+        except search.DirectionError as exc:
+            mlflow.set_tag("excluded", str(exc))
+            mlflow.log_table(pd.DataFrame(exc.trials), artifact_file="search_trials.json")
+            return None
         scores = result.pipeline.predict_proba(parts[VALIDATION])[:, 1]
         calibrator = calibration.fit(scores, y[VALIDATION], config.calibration)
         test_pd = calibrator(result.pipeline.predict_proba(parts[TEST])[:, 1])
@@ -211,7 +227,15 @@ def train(settings: Settings, config: TrainConfig, dataset: Dataset | None = Non
         facts = dataset.facts()
         mlflow.set_tags({"git_commit": commit, "data_relation": dataset.relation})
         mlflow.log_params({**config.as_params(), **facts})
-        families = [_fit_family(f, config, parts, y, columns, budget) for f in config.families]
+        fitted = [_fit_family(f, config, parts, y, columns, budget) for f in config.families]
+        families = [f for f in fitted if f is not None]
+        excluded = [name for name, f in zip(config.families, fitted, strict=True) if f is None]
+        mlflow.set_tag("excluded_families", ",".join(excluded))
+        if not families:
+            raise ValueError(
+                f"no family kept the declared directions of risk ({', '.join(excluded)}): "
+                "see each family's run for the features against them"
+            )
         best = max(families, key=lambda f: f.validation_auc)  # chosen on validation, never test
         validation_pd = best.calibrator(best.result.pipeline.predict_proba(parts[VALIDATION])[:, 1])
         cut = threshold.choose(config.threshold, validation_pd)
@@ -248,6 +272,8 @@ def train(settings: Settings, config: TrainConfig, dataset: Dataset | None = Non
             include_protected=config.include_protected,
             git_commit=commit,
             policy=scorer.policy.as_dict(),
+            directions=spec.RISK_DIRECTIONS if config.monotone else {},
+            excluded=excluded,
         )
         (folder / "model_card.md").write_text(card, encoding="utf-8")
         table.to_csv(folder / "fairness.csv", index=False)

@@ -246,6 +246,21 @@ NUMERIC_FEATURES: tuple[Passthrough | DaysToYears | Ratio, ...] = (
     ),
 )
 
+# The direction of risk where lending practice knows it: +1 when a higher value means a higher
+# PD, -1 when it means a lower one. Training enforces these (monotone constraints for the
+# trees, coefficient signs for the logistic model) and reason codes word them this way.
+# Credit-to-income is left free: in this book its risk peaks near 3.5x income and falls on
+# both sides, so a one-way constraint would misstate it.
+RISK_DIRECTIONS: dict[str, int] = {
+    "score_source_1": -1,
+    "score_source_2": -1,
+    "score_source_3": -1,
+    "employed_years": -1,
+    "annuity_to_income_ratio": 1,
+    "credit_bureau_enquiries": 1,
+    "social_circle_default_ratio": 1,
+}
+
 FLAG_FEATURES: tuple[str, ...] = (*(r.name for r in FLAGS), "is_not_employed")
 CATEGORY_FEATURES: tuple[str, ...] = tuple(r.name for r in CATEGORIES if r.name not in PROTECTED)
 NUMERIC_FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in NUMERIC_FEATURES)
@@ -256,3 +271,5 @@ SILVER_COLUMNS: tuple[str, ...] = (
     *(r.name for r in FLAGS),
     *(r.name for r in CATEGORIES),
 )
+assert set(RISK_DIRECTIONS) <= set(NUMERIC_FEATURE_NAMES), "directions are for numeric features"
+assert set(RISK_DIRECTIONS.values()) <= {-1, 1}
