@@ -49,7 +49,7 @@ def main() -> int:
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp / 'mlflow.db'}"
     os.environ.pop("LOANOPS_DUCKDB_PATH", None)
     from loanops import settings as settings_module
-    from ml import dataset, registry
+    from ml import dataset, gate, registry
     from ml.split import TEST
     from ml.train import TrainConfig, train
 
@@ -91,6 +91,8 @@ def main() -> int:
     print(f"generate {generated - started:.1f} s, gold + warehouse {prepared - generated:.1f} s")
     print(f"TRAINING (3 families + search + packaging + register): {trained - prepared:.1f} s")
     print(f"promotion gate: {promoted - trained:.1f} s -> {decision.reason}")
+    print("gate rules for the champion:")
+    print(gate.table(decision.rules))
     print(result.table().to_string(index=False))
     print(f"true-probability test AUC: {true_auc:.4f}")
     ratio = champion / true_auc

@@ -7,8 +7,10 @@ default `data/` in the repository), which git ignores.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from loanops.points import Scale, scale_from
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TARGETS = ("duckdb", "postgres", "azure_sql")
@@ -30,6 +32,7 @@ class Settings:
     duckdb_path: Path
     landing_dir: Path
     landing_url: str | None = None  # a Blob container (or file://); None: landing_dir
+    points: Scale = field(default_factory=Scale)  # PD as points (loanops/points.py)
 
     @property
     def mlflow_tracking_uri(self) -> str:
@@ -61,7 +64,7 @@ def load(environ: dict[str, str] | None = None) -> Settings:
             + ", ".join(f"{scheme}://" for scheme in LANDING_URL_SCHEMES)
             + " (for a local folder, LOANOPS_LANDING_DIR is enough)"
         )
-    return Settings(data_dir, target, duckdb_path, landing_dir, landing_url)
+    return Settings(data_dir, target, duckdb_path, landing_dir, landing_url, scale_from(env))
 
 
 def postgres_dsn(environ: dict[str, str] | None = None) -> str:

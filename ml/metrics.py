@@ -12,7 +12,11 @@ from sklearn.metrics import (
     roc_curve,
 )
 
+from loanops.points import Scale
+
 ECE_BINS = 10
+PD_BANDS = 10
+BANDS_ARTIFACT = "pd_bands.json"  # the training run's band table and scale (MLflow artifact)
 
 
 def ks_statistic(y: np.ndarray, pd_: np.ndarray) -> float:
@@ -57,3 +61,38 @@ def evaluate(y: np.ndarray, pd_: np.ndarray, threshold: float | None = None) -> 
             "accuracy": float(np.mean(declined == (y == 1))),
         }
     return out
+
+
+def pd_bands(y: np.ndarray, pd_: np.ndarray, scale: Scale, bands: int = PD_BANDS) -> list[dict]:
+    """Rows in `bands` equal groups by PD (band 1 the safest): ranges, mean PD, default rate."""
+    y = np.asarray(y, dtype="float64")
+    pd_ = np.asarray(pd_, dtype="float64")
+    out = []
+    for band, rows in enumerate(np.array_split(np.argsort(pd_, kind="stable"), bands), start=1):
+        if len(rows) == 0:
+            continue
+        p = pd_[rows]
+        points = scale.points(p)
+        out.append({
+            "band": band, "rows": len(rows),
+            "pd_min": float(p.min()), "pd_max": float(p.max()), "mean_pd": float(p.mean()),
+            "default_rate": float(y[rows].mean()), "defaults": int(y[rows].sum()),
+            "points_min": int(points.min()), "points_max": int(points.max()),
+        })  # fmt: skip
+    return out
+
+
+def expected_roc_auc(pd_: np.ndarray) -> float:
+    """The ROC-AUC the PDs promise if they are calibrated (no labels needed).
+
+    Each row counts as PD of a default and 1 - PD of a repaid loan: the area under that
+    expected ROC curve (the confidence-based estimate) is the PD-weighted share of (default,
+    repaid) pairs ordered correctly, ties counting half. The dbt model
+    monitoring_estimated_performance computes the same in SQL.
+    """
+    p = np.asarray(pd_, dtype="float64")
+    values, inverse = np.unique(p, return_inverse=True)
+    repaid = np.bincount(inverse, weights=1 - p, minlength=len(values))
+    below_half_ties = np.cumsum(repaid) - repaid / 2
+    pairs = p.sum() * (1 - p).sum()
+    return float(np.dot(p, below_half_ties[inverse]) / pairs) if pairs > 0 else float("nan")

@@ -7,6 +7,8 @@ from typing import Any
 
 import pandas as pd
 
+from loanops.points import Scale
+
 
 def _table(frame: pd.DataFrame) -> str:
     """A small markdown table (no extra dependency)."""
@@ -66,6 +68,8 @@ def render(
     include_protected: bool,
     git_commit: str,
     policy: Mapping[str, Any],
+    bands: pd.DataFrame,
+    scale: Scale,
     directions: Mapping[str, int],
     excluded: list[str],
 ) -> str:
@@ -100,6 +104,12 @@ risk, and each referral says why it was referred.
 
 ## Winner on the test split
 {_table(metrics)}
+
+## Default rate per PD band (test split)
+Ten groups of equal size, band 1 the lowest PD. Points: {scale.base_points:g} at odds
+{scale.base_odds:g}:1, {scale.pdo:g} points to double the odds (a higher score is safer).
+
+{_table(bands)}
 
 ## Decision threshold
 {threshold_rule}

@@ -1,11 +1,11 @@
 """The registry: `loan-default` versions, aliases `challenger`/`champion`, the promotion gate.
 
-Gate (documented in docs/model.md): the challenger and the champion score the same test rows
-(the hash split of the current gold data). The challenger becomes champion when its ROC-AUC is
-at least the absolute floor and not worse than the champion's by more than the tolerance.
-Without a champion (or with one packaged under an older scoring contract, which this code
-cannot score), the floor alone decides. A model that fails stays registered (audit trail)
-but never becomes champion.
+Gate (`ml/gate.py`, documented in docs/model.md): the challenger is scored on the frozen
+evaluation rows and must pass every blocking rule: rows still in gold, the ROC-AUC floor, the
+best champion's ROC-AUC on the same rows less a tolerance, the calibration limit, and (by
+setting) the four-fifths rule on approval rates. Every rule's value, limit and verdict is
+recorded on the version (`gate_rules`). A model that fails stays registered (audit trail) but
+never becomes champion.
 
 A manual promotion (`promote_version`, a rollback) moves `champion` to any registered version
 that can be served, bypassing the gate, and records who, when and why on that version.
@@ -18,21 +18,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import mlflow
+import numpy as np
+import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from sklearn.metrics import roc_auc_score
 
 from loanops.features import spec
 from loanops.scoring_contract import ContractMismatchError
-from ml import packaging
+from ml import gate, packaging
 from ml.dataset import Dataset
 from ml.split import TEST
 
 MODEL_NAME = "loan-default"
 CHALLENGER = "challenger"
 CHAMPION = "champion"
-TOLERANCE = 0.005  # ROC-AUC a challenger may lose: about the noise of a 24k-row test split
-FLOOR = 0.60  # a champion must clearly beat a coin toss (0.5), whatever came before
+EVALUATION_RUN_TAG = "gate_evaluation_run"  # registered-model tag: the run with the frozen rows
+EVALUATION_ARTIFACT = "evaluation_rows.txt"  # their application ids, one a line
+AUC_TAG_PREFIX = "gate_auc_"  # + rows digest: a version's ROC-AUC on those rows
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,9 @@ class Decision:
     challenger_version: str
     champion_version: str | None  # the champion before the decision
     challenger_auc: float
-    champion_auc: float | None
+    champion_auc: float | None  # the champion's on the same rows
     reason: str
+    rules: tuple[gate.Rule, ...]  # every rule's value, limit and verdict
 
 
 def version_of(client: MlflowClient, alias: str, name: str = MODEL_NAME) -> str | None:
@@ -70,68 +75,130 @@ def mark_challenger(client: MlflowClient, version: str, tags: dict[str, str]) ->
         client.set_model_version_tag(MODEL_NAME, version, key, value)
 
 
+def _scores(version: str, rows: pd.DataFrame, name: str = MODEL_NAME) -> np.ndarray:
+    """PDs of a registered version for gold rows, through the scoring contract."""
+    scorer = packaging.load(f"models:/{name}/{version}")
+    return scorer.predict_columns(rows, top_reasons=0).probability
+
+
 def test_auc(version: str, dataset: Dataset, name: str = MODEL_NAME) -> float:
     """ROC-AUC of a registered version on the dataset's test rows (gold features)."""
-    scorer = packaging.load(f"models:/{name}/{version}")
     test = dataset.part(TEST)
-    y = test[spec.LABEL_NAME].to_numpy()
-    return float(roc_auc_score(y, scorer.predict_columns(test, top_reasons=0).probability))
+    return float(roc_auc_score(test[spec.LABEL_NAME].to_numpy(), _scores(version, test, name)))
 
 
-def gate(
-    challenger_auc: float,
-    champion_auc: float | None,
-    tolerance: float = TOLERANCE,
-    floor: float = FLOOR,
-) -> tuple[bool, str]:
-    """The promotion rule alone: (promote?, why)."""
-    if challenger_auc < floor:
-        return False, f"test ROC-AUC {challenger_auc:.4f} is below the floor {floor}"
-    if champion_auc is None:
-        return True, f"no champion yet and test ROC-AUC {challenger_auc:.4f} >= floor {floor}"
-    if challenger_auc < champion_auc - tolerance:
-        return False, (
-            f"test ROC-AUC {challenger_auc:.4f} is worse than the champion's "
-            f"{champion_auc:.4f} by more than {tolerance}"
-        )
-    return True, (
-        f"test ROC-AUC {challenger_auc:.4f} vs champion {champion_auc:.4f} (tolerance {tolerance})"
-    )
+def evaluation_rows(client: MlflowClient, dataset: Dataset) -> tuple[pd.DataFrame, str, gate.Rule]:
+    """The frozen evaluation rows present in gold, their fingerprint, and the rule on them.
+
+    The first gate run freezes the test split's ids (an artifact of a run in the model's
+    experiment, named by registered-model tags); every later run evaluates on those ids, so
+    figures recorded months apart are on the same applications.
+    """
+    test = dataset.part(TEST)
+    tags = client.get_registered_model(MODEL_NAME).tags
+    run_id = tags.get(EVALUATION_RUN_TAG)
+    if run_id is None:
+        ids = test[spec.ID_NAME].to_numpy("int64")
+        _freeze(client, ids)
+    else:
+        text = mlflow.artifacts.load_text(f"runs:/{run_id}/{EVALUATION_ARTIFACT}")
+        ids = np.array(text.split(), dtype="int64")
+    rows = test[test[spec.ID_NAME].isin(ids)]
+    return rows, gate.digest(ids), gate.rows_rule(len(ids), len(rows))
 
 
-def promote(dataset: Dataset, tolerance: float = TOLERANCE, floor: float = FLOOR) -> Decision:
-    """Run the gate on the current challenger; move `champion` when it passes."""
+def _freeze(client: MlflowClient, ids: np.ndarray) -> None:
+    """Record the evaluation rows' ids and point the registered model at them."""
+    from ml import tracking
+
+    experiment = client.get_experiment_by_name(tracking.EXPERIMENT)
+    if experiment is None:
+        raise LookupError(f"no MLflow experiment {tracking.EXPERIMENT!r}: run `loanops train`")
+    run = client.create_run(experiment.experiment_id, run_name="gate-evaluation-rows")
+    client.log_text(run.info.run_id, "\n".join(map(str, ids.tolist())), EVALUATION_ARTIFACT)
+    client.set_terminated(run.info.run_id)
+    client.set_registered_model_tag(MODEL_NAME, EVALUATION_RUN_TAG, run.info.run_id)
+    client.set_registered_model_tag(MODEL_NAME, "gate_evaluation_rows", str(len(ids)))
+    client.set_registered_model_tag(MODEL_NAME, "gate_evaluation_digest", gate.digest(ids))
+
+
+def _was_champion(tags: dict[str, str]) -> bool:
+    """True for a version the gate promoted or an operator made champion."""
+    return tags.get("gate_decision") == "promoted" or tags.get("promotion") == "manual"
+
+
+def best_champion(
+    client: MlflowClient, rows: pd.DataFrame, rows_digest: str, current: str | None
+) -> tuple[float | None, str | None, float | None]:
+    """(best ROC-AUC any champion had on the rows, its version, the current champion's).
+
+    A champion's ROC-AUC on a set of rows is recorded on it (`gate_auc_<digest>`) the first time
+    it is measured; champions this code cannot score (an older scoring contract) are left out.
+    """
+    key = AUC_TAG_PREFIX + rows_digest
+    y = rows[spec.LABEL_NAME].to_numpy()
+    best: tuple[float, str] | None = None
+    current_auc = None
+    for mv in client.search_model_versions(f"name = '{MODEL_NAME}'"):
+        version = str(mv.version)
+        if not (_was_champion(mv.tags) or version == current):
+            continue
+        if key in mv.tags:
+            auc = float(mv.tags[key])
+        else:
+            try:
+                auc = float(roc_auc_score(y, _scores(version, rows)))
+            except ContractMismatchError:  # this code cannot score it, so it cannot be the bar
+                continue
+            client.set_model_version_tag(MODEL_NAME, version, key, f"{auc:.6f}")
+        if version == current:
+            current_auc = auc
+        if best is None or auc > best[0]:
+            best = (auc, version)
+    return (best[0], best[1], current_auc) if best else (None, None, current_auc)
+
+
+def promote(dataset: Dataset, settings: gate.GateSettings | None = None) -> Decision:
+    """Run the gate's rules on the current challenger; move `champion` when every one passes."""
+    settings = settings or gate.GateSettings()
     client = MlflowClient()
     challenger = version_of(client, CHALLENGER)
     if challenger is None:
         raise LookupError(f"{MODEL_NAME} has no '{CHALLENGER}' version: run `loanops train`")
     champion = version_of(client, CHAMPION)
-    challenger_auc = test_auc(challenger, dataset)
+    rows, rows_digest, rows_rule = evaluation_rows(client, dataset)
+    if rows.empty:
+        raise ValueError("none of the frozen evaluation rows is in gold: build gold first")
+    y = rows[spec.LABEL_NAME].to_numpy()
+    scorer = packaging.load(f"models:/{MODEL_NAME}/{challenger}")
+    pd_ = scorer.predict_columns(rows, top_reasons=0).probability
+    auc = float(roc_auc_score(y, pd_))
     if champion == challenger:
         return Decision(
-            False,
-            challenger,
-            champion,
-            challenger_auc,
-            challenger_auc,
-            "the challenger already is the champion",
+            False, challenger, champion, auc, auc, "the challenger already is the champion", ()
         )
-    try:
-        champion_auc = test_auc(champion, dataset) if champion else None
-        unscorable = ""
-    except ContractMismatchError:  # this code cannot score it, so it cannot be the bar
-        champion_auc = None
-        unscorable = f"the champion (version {champion}) uses an older scoring contract; "
-    promoted, reason = gate(challenger_auc, champion_auc, tolerance, floor)
-    reason = unscorable + reason
-    client.set_model_version_tag(
-        MODEL_NAME, challenger, "gate_decision", "promoted" if promoted else "rejected"
-    )
-    client.set_model_version_tag(MODEL_NAME, challenger, "gate_reason", reason)
-    client.set_model_version_tag(MODEL_NAME, challenger, "gate_test_auc", f"{challenger_auc:.6f}")
+    best, best_version, champion_auc = best_champion(client, rows, rows_digest, champion)
+    rules = [
+        rows_rule,
+        *gate.auc_rules(auc, best, best_version, settings),
+        gate.calibration_rule(y, pd_, settings),
+        *gate.fairness_rules(rows[list(spec.PROTECTED)], y, pd_, scorer.threshold, settings),
+    ]
+    promoted = gate.passed(rules)
+    reason = gate.reason(rules)
+    tags = {
+        "gate_decision": "promoted" if promoted else "rejected",
+        "gate_reason": reason,
+        "gate_test_auc": f"{auc:.6f}",
+        AUC_TAG_PREFIX + rows_digest: f"{auc:.6f}",
+        "gate_evaluation_digest": rows_digest,
+        "gate_rules": json.dumps([r.as_dict() for r in rules]),
+    }
+    for key, value in tags.items():
+        client.set_model_version_tag(MODEL_NAME, challenger, key, value)
     if promoted:
         client.set_registered_model_alias(MODEL_NAME, CHAMPION, challenger)
-    return Decision(promoted, challenger, champion, challenger_auc, champion_auc, reason)
+    return Decision(promoted, challenger, champion, auc, champion_auc, reason, tuple(rules))
 
 
 # -- inspection and manual promotion (rollback) -------------------------------------------------

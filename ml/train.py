@@ -114,6 +114,7 @@ class TrainResult:
     version: str | None
     seconds: float
     scorer: Scorer
+    bands: list[dict[str, Any]] = field(default_factory=list)  # metrics.pd_bands of the test split
 
     def table(self) -> pd.DataFrame:
         """One row per family: validation and test figures (for the console and the card)."""
@@ -246,6 +247,9 @@ def train(settings: Settings, config: TrainConfig, dataset: Dataset | None = Non
         test["expected_loss_approved"] = threshold.expected_loss(
             test_pd, exposure, config.threshold.lgd, test_pd < cut
         )
+        bands = metrics.pd_bands(y[TEST], test_pd, settings.points)
+        scale = settings.points.as_dict()
+        mlflow.log_dict({"scale": scale, "bands": bands}, metrics.BANDS_ARTIFACT)
         table = fairness.report(parts[TEST][list(spec.PROTECTED)], y[TEST], test_pd, cut)
         test |= fairness.summary(table)
         mlflow.log_metrics({f"test_{k}": v for k, v in test.items()})
@@ -259,7 +263,7 @@ def train(settings: Settings, config: TrainConfig, dataset: Dataset | None = Non
         folder = Path(tmp)
         plots.write_all(folder / "plots", y[TEST], test_pd, importance, best.family)
         result = TrainResult(
-            parent.info.run_id, best.family, families, test, table, None, 0.0, scorer
+            parent.info.run_id, best.family, families, test, table, None, 0.0, scorer, bands
         )
         card = model_card.render(
             winner=best.family,
@@ -272,6 +276,8 @@ def train(settings: Settings, config: TrainConfig, dataset: Dataset | None = Non
             include_protected=config.include_protected,
             git_commit=commit,
             policy=scorer.policy.as_dict(),
+            bands=pd.DataFrame(bands),
+            scale=settings.points,
             directions=spec.RISK_DIRECTIONS if config.monotone else {},
             excluded=excluded,
         )

@@ -96,7 +96,7 @@ def champion_quality_gate(loanops: LoanopsResource) -> dg.AssetCheckResult:
     """Read the champion version's gate tags from the MLflow registry."""
     from mlflow import MlflowClient
 
-    from ml import registry, tracking
+    from ml import gate, registry, tracking
 
     tracking.configure(loanops.settings())
     client = MlflowClient()
@@ -107,11 +107,11 @@ def champion_quality_gate(loanops: LoanopsResource) -> dg.AssetCheckResult:
     auc = float(tags.get("gate_test_auc") or tags.get("test_roc_auc") or "nan")
     shuffled = tags.get("shuffled_labels") == "true"
     return dg.AssetCheckResult(
-        passed=auc >= registry.FLOOR and not shuffled,
+        passed=auc >= gate.FLOOR and not shuffled,
         metadata={
             "champion_version": version,
             "test_roc_auc": auc,
-            "floor": registry.FLOOR,
+            "floor": gate.FLOOR,
             "shuffled_labels": shuffled,
         },
     )

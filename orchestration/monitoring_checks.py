@@ -204,9 +204,9 @@ psi_below_warn = _psi_check(
 
 def auc_result(row: pd.Series | None, current: Champion) -> dg.AssetCheckResult:
     """Fail when the realised AUC falls below max(floor, test AUC - tolerance)."""
-    from ml import registry
+    from ml import gate
 
-    bar = max(registry.FLOOR, current.test_auc - AUC_TOLERANCE)
+    bar = max(gate.FLOOR, current.test_auc - AUC_TOLERANCE)
     metadata: dict[str, object] = {
         "champion_version": current.version,
         "test_roc_auc": current.test_auc,

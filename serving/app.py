@@ -67,7 +67,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         settings.model_uri, settings.mlflow_tracking_uri, settings.model_poll_seconds,
         on_swap=_on_swap,
     )  # fmt: skip
-    scorer = BatchScorer(loader, store, max_rows=max(2000, settings.max_batch))
+    scorer = BatchScorer(
+        loader, store, max_rows=max(2000, settings.max_batch), scale=settings.points
+    )
     Runtime(loader, store, scorer, settings).init_app(app)
     errors.init_app(app)
     app.before_request(_before)

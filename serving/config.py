@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loanops import settings
+from loanops.points import Scale
 from serving.auth import load_keys
 from serving.store.engine import configured_url
 
@@ -44,6 +45,7 @@ class ServiceSettings:
     migrate: bool
     log_level: str
     access_log: bool
+    points: Scale  # PD as points, the same scale as training's band table
 
     def flask_config(self) -> dict[str, Any]:
         """What Flask itself reads from `app.config`."""
@@ -107,4 +109,5 @@ def load(
         migrate=_flag(pick("MIGRATE", True)),
         log_level=str(pick("LOG_LEVEL", "INFO")),
         access_log=_flag(pick("ACCESS_LOG", True)),
+        points=base.points,
     )

@@ -45,6 +45,7 @@ class Champion:
     uri: str
     metrics: dict[str, float]
     scorer: ApplicationScorer
+    bands: list[dict[str, Any]] | None = None  # default rate per PD band on the test split
     loaded_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
     @property
@@ -107,7 +108,22 @@ def load_champion(uri: str, tracking_uri: str) -> Champion:
     pinned = f"models:/{name}/{version}" if uri.startswith("models:/") else uri
     scorer = packaging.load(pinned)
     metrics = dict(client.get_run(run_id).data.metrics) if run_id else {}
-    return Champion(name, version, run_id, alias, uri, metrics, scorer)
+    return Champion(name, version, run_id, alias, uri, metrics, scorer, _bands(run_id))
+
+
+def _bands(run_id: str | None) -> list[dict[str, Any]] | None:
+    """The training run's PD band table (None for a run that logged none)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from ml.metrics import BANDS_ARTIFACT
+
+    if run_id is None:
+        return None
+    try:
+        return mlflow.artifacts.load_dict(f"runs:/{run_id}/{BANDS_ARTIFACT}")["bands"]
+    except (MlflowException, OSError):  # a model trained before band tables were logged
+        return None
 
 
 def _freeze_heap() -> None:

@@ -312,6 +312,11 @@ class _Scored(BaseModel):
     request_id: str
     client_id: str | None
     probability_of_default: float
+    points: int | None = Field(
+        description="The PD as a score in points (higher is safer; 600 at odds 19:1 and 50 "
+        "points to double the odds unless the lender's LOANOPS_POINTS_* settings say "
+        "otherwise); null for decisions stored before points existed."
+    )
     predicted_class: int
     decision: Literal["approve", "refer", "decline"] = Field(
         description="'refer' (to a person) when the application lacks what the model's policy "
@@ -364,6 +369,20 @@ class StoredPrediction(_Scored):
     )
 
 
+class PdBand(BaseModel):
+    """One band of the champion's PD band table."""
+
+    band: int
+    rows: int
+    pd_min: float
+    pd_max: float
+    mean_pd: float
+    default_rate: float
+    defaults: int
+    points_min: int
+    points_max: int
+
+
 class ModelInfo(BaseModel):
     """The champion currently serving."""
 
@@ -377,6 +396,14 @@ class ModelInfo(BaseModel):
     features: list[str]
     policy: DecisionPolicy
     loaded_at: str
+    pd_bands: list[PdBand] | None = Field(
+        description="The training run's test split in ten equal groups by PD: PD and points "
+        "ranges, mean PD and the default rate seen (null for models trained without it)."
+    )
+    points_scale: dict[str, float] = Field(
+        description="The points scale: base_points at base_odds (good:bad), pdo points to "
+        "double the odds."
+    )
 
 
 class Health(BaseModel):

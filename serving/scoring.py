@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from loanops.points import Scale
 from serving import metrics
 from serving.model_loader import Champion, ModelLoader
 from serving.store import PredictionStore, StoreUnavailableError
@@ -101,10 +102,17 @@ def _observe_decisions(version: str, decisions: list[str]) -> None:
 class BatchScorer:
     """One thread per process that scores and records queued jobs together."""
 
-    def __init__(self, loader: ModelLoader, store: PredictionStore, max_rows: int = 2000) -> None:
+    def __init__(
+        self,
+        loader: ModelLoader,
+        store: PredictionStore,
+        max_rows: int = 2000,
+        scale: Scale | None = None,
+    ) -> None:
         self.loader = loader
         self.store = store
         self.max_rows = max_rows
+        self.scale = scale or Scale()  # PD as points
         self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="batch-scorer", daemon=True)
         self._thread.start()
@@ -193,6 +201,7 @@ class BatchScorer:
         answers: list[list[dict[str, Any]]] = []
         rows: list[dict[str, Any]] = []
         ids = time_ordered_ids(len(records))  # the key index grows at its end, not everywhere
+        points = self.scale.points(scores.probability).tolist()
         i = 0
         for j in jobs:
             latency = round((done - j.started) * 1000, 3)
@@ -214,12 +223,13 @@ class BatchScorer:
                     "model_version": champion.version, "latency_ms": latency,
                     "prediction_timestamp": now, "decision": decision,
                     "referral_reasons": referral, "decision_policy": stored_policy,
-                    "batch_id": j.batch_id,
+                    "batch_id": j.batch_id, "points": points[i],
                 })  # fmt: skip
                 answer.append({
                     "prediction_id": str(prediction_id), "request_id": j.request_id,
                     "client_id": client_id, "probability_of_default": probability,
-                    "predicted_class": cls, "decision": decision, "referral_reasons": referral,
+                    "points": points[i], "predicted_class": cls, "decision": decision,
+                    "referral_reasons": referral,
                     "policy_version": policy_version,
                     "threshold": champion.threshold, "reason_codes": scores.reasons[i],
                     "reason_method": method, "model_name": champion.name,

@@ -21,7 +21,7 @@ from loanops import settings as settings_module
     type=float,
     default=0.005,
     show_default=True,
-    help="Test ROC-AUC the challenger may lose against the champion.",
+    help="ROC-AUC the challenger may lose against the best champion on the same rows.",
 )
 @click.option(
     "--floor",
@@ -29,6 +29,20 @@ from loanops import settings as settings_module
     default=0.60,
     show_default=True,
     help="Lowest test ROC-AUC a champion may have.",
+)
+@click.option(
+    "--max-ece",
+    type=float,
+    default=0.02,
+    show_default=True,
+    help="Highest expected calibration error a champion may have.",
+)
+@click.option(
+    "--fairness",
+    type=click.Choice(["warn", "block"]),
+    default="warn",
+    show_default=True,
+    help="Whether an approval-rate ratio below four fifths blocks the promotion or warns.",
 )
 @click.option("--strict", is_flag=True, help="Exit 3 when the gate rejects the challenger.")
 @click.option(
@@ -39,9 +53,15 @@ from loanops import settings as settings_module
 )
 @click.option("--reason", help="Why the champion moves (recorded on the version); with --version.")
 def command(
-    tolerance: float, floor: float, strict: bool, version: str | None, reason: str | None
-) -> None:
-    """Compare challenger with champion on the same test rows; move `champion` if it passes.
+    tolerance: float, floor: float, max_ece: float, fairness: str, strict: bool,
+    version: str | None, reason: str | None,
+) -> None:  # fmt: skip
+    """Run the gate's rules on the challenger; move `champion` if every blocking one passes.
+
+    The challenger is scored on the frozen evaluation rows against the floor, the best ROC-AUC
+    any champion had on them less the tolerance, the calibration limit and the four-fifths rule
+    (a warning unless --fairness block); every rule's value and verdict is printed and
+    recorded on the version.
 
     With --version N --reason TEXT, move `champion` to version N instead, bypassing the gate:
     the version must be registered and servable, and who, when, why and the champion it
@@ -55,12 +75,13 @@ def command(
         _manual(version, reason)
         return
     # Imported here: scikit-learn and MLflow take seconds to load, `loanops --help` should not.
-    from ml import dataset, registry, tracking
+    from ml import dataset, gate, registry, tracking
 
     settings = settings_module.load()
     try:
+        rules = gate.GateSettings(floor, tolerance, max_ece, fairness)
         tracking.configure(settings)
-        decision = registry.promote(dataset.load(settings), tolerance, floor)
+        decision = registry.promote(dataset.load(settings), rules)
     except (ValueError, FileNotFoundError, LookupError) as error:
         raise click.ClickException(str(error)) from error
     champion_auc = "-" if decision.champion_auc is None else f"{decision.champion_auc:.4f}"
@@ -68,6 +89,8 @@ def command(
         f"challenger v{decision.challenger_version}: test ROC-AUC {decision.challenger_auc:.4f}"
     )
     click.echo(f"champion   v{decision.champion_version or '-'}: test ROC-AUC {champion_auc}")
+    if decision.rules:
+        click.echo(gate.table(decision.rules))
     verdict = "PROMOTED to champion" if decision.promoted else "NOT promoted"
     click.echo(f"{verdict}: {decision.reason}")
     if (

@@ -25,7 +25,7 @@ from loanops import settings as settings_module
 
 CHUNK_ROWS = 1000  # one model call and one store transaction per chunk
 OUTPUT_COLUMNS = (
-    "ID", "prediction_id", "probability_of_default", "decision", "referral_reasons",
+    "ID", "prediction_id", "probability_of_default", "points", "decision", "referral_reasons",
     "reason_codes", "error",
 )  # fmt: skip
 # Several reasons or referral messages share one CSV cell.
@@ -138,7 +138,7 @@ def command(file: Path, out: Path | None, model_uri: str | None, chunk_rows: int
         raise click.ClickException(f"the prediction store cannot be prepared: {error}") from error
     batch_id = str(time_ordered_ids(1)[0])
     store = PredictionStore(url)
-    scorer = BatchScorer(loader, store, max_rows=chunk_rows)
+    scorer = BatchScorer(loader, store, max_rows=chunk_rows, scale=settings.points)
     out = out or _default_out(file, batch_id)
     out.parent.mkdir(parents=True, exist_ok=True)
     click.echo(
@@ -204,13 +204,13 @@ def _score_file(
             for index, (_, item) in enumerate(chunk):
                 if index in errors:
                     client_id = item.get("ID") if isinstance(item, dict) else None
-                    writer.writerow([client_id or "", "", "", "", "", "", errors[index]])
+                    writer.writerow([client_id or "", "", "", "", "", "", "", errors[index]])
                     continue
                 answer = next(answered)
                 decisions[answer["decision"]] += 1
                 writer.writerow([
                     answer["client_id"] or "", answer["prediction_id"],
-                    repr(answer["probability_of_default"]), answer["decision"],
+                    repr(answer["probability_of_default"]), answer["points"], answer["decision"],
                     _cell(answer["referral_reasons"], "message"), _cell(answer["reason_codes"]),
                     "",
                 ])  # fmt: skip

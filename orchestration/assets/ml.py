@@ -104,11 +104,11 @@ def challenger(
     owners=OWNERS,
     kinds={"mlflow"},
     description="loan-default@champion: the promotion gate moves the alias to the challenger "
-    "only when it is at least as good on the same test rows (docs/model.md).",
+    "only when every blocking rule passes on the frozen evaluation rows (docs/model.md).",
 )
 def champion(context: dg.AssetExecutionContext, loanops: LoanopsResource) -> dg.MaterializeResult:
     """Run the promotion gate between `challenger` and `champion`."""
-    from ml import dataset, registry, tracking
+    from ml import dataset, gate, registry, tracking
 
     settings = loanops.settings()
     tracking.configure(settings)
@@ -125,6 +125,7 @@ def champion(context: dg.AssetExecutionContext, loanops: LoanopsResource) -> dg.
             "challenger_version": decision.challenger_version,
             "challenger_test_auc": decision.challenger_auc,
             "previous_champion_version": decision.champion_version or "none",
+            "rules": dg.MetadataValue.md(gate.table(decision.rules)),
         }
     )
 

@@ -45,9 +45,10 @@ COLUMNS = {
     "referral_reasons": "text",  # JSON; null for rows recorded before decision policies
     "decision_policy": "text",  # JSON; the policy that decided, null for older rows
     "batch_id": "string",  # the `loanops score` file that decided; null for API decisions
+    "points": "integer",  # the PD in points (loanops/points.py); null for older rows
 }
 # Columns added after the copy's first version: a copy made before them gets them added.
-ADDED_COLUMNS = ("decision", "referral_reasons", "decision_policy", "batch_id")
+ADDED_COLUMNS = ("decision", "referral_reasons", "decision_policy", "batch_id", "points")
 
 
 def add_missing_columns(settings: Settings) -> list[str]:

@@ -16,7 +16,7 @@ bp.before_request(authenticate)
 
 @bp.get("/model")
 def model_info() -> tuple[dict[str, Any], int]:
-    """Name, version, run id, alias, metrics, threshold, decision policy and features.
+    """Name, version, run id, alias, metrics, threshold, decision policy, features, PD bands.
 
     The policy is the one packaged with the version (`policy.source` says where it came from).
     """
@@ -28,4 +28,5 @@ def model_info() -> tuple[dict[str, Any], int]:
         "alias": champion.alias, "uri": champion.uri, "threshold": champion.threshold,
         "metrics": champion.metrics, "features": champion.features,
         "policy": champion.scorer.policy_record, "loaded_at": champion.loaded_at,
+        "pd_bands": champion.bands, "points_scale": runtime().settings.points.as_dict(),
     }, 200  # fmt: skip

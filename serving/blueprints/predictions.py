@@ -69,6 +69,7 @@ def get_prediction(prediction_id: uuid.UUID) -> tuple[dict[str, Any], int]:
         "prediction_id": str(row["prediction_id"]), "request_id": row["request_id"],
         "client_id": row["client_id"],
         "probability_of_default": float(row["prediction_probability"]),
+        "points": row["points"],  # null for decisions recorded before points existed
         # the decisions migration gave rows stored before decisions theirs, from the class
         "predicted_class": int(row["predicted_class"]), "decision": row["decision"],
         "referral_reasons": row["referral_reasons"] or [],

@@ -60,6 +60,8 @@ predictions = sa.Table(
     sa.Column("decision_policy", sa.JSON(), nullable=True),
     # the `loanops score` file that decided (one id per file); null for the API's decisions
     sa.Column("batch_id", sa.String(64), nullable=True),
+    # the PD in points on the scale of the day (loanops/points.py); null for older rows
+    sa.Column("points", sa.Integer(), nullable=True),
     sa.Index("ix_predictions_batch_id", "batch_id"),
     schema=store_schema(),  # read once per process, as every setting of the API
 )

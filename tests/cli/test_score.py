@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from loanops.features import columns
+from loanops.points import Scale
 from loanops.schema import APPLICATION_COLUMNS
 from loanops_cli.main import main
 from ml import packaging
@@ -72,6 +73,7 @@ def test_a_file_is_decided_row_by_row_and_every_decision_is_recorded(scoring_env
     got = [float(r["probability_of_default"]) for r in decided]
     assert max(abs(a - b) for a, b in zip(got, expected.probability, strict=True)) <= 1e-12
     assert [r["decision"] for r in decided] == expected.decision
+    assert [int(r["points"]) for r in decided] == Scale().points(got).tolist()
 
     store = PredictionStore(scoring_env["store"])
     try:
@@ -82,6 +84,7 @@ def test_a_file_is_decided_row_by_row_and_every_decision_is_recorded(scoring_env
         assert batches[0][0] in result.output
         stored = store.get(uuid.UUID(decided[0]["prediction_id"]))
         assert stored is not None and stored["decision"] == decided[0]["decision"]
+        assert stored["points"] == int(decided[0]["points"])
     finally:
         store.dispose()
 

@@ -19,6 +19,7 @@ from mlflow import MlflowClient
 from loanops.features import spec
 from loanops_cli.main import main
 from ml import dataset, packaging, registry
+from ml.split import TEST
 from ml.train import train
 from tests.ml.conftest import fast_config
 
@@ -51,7 +52,18 @@ def test_commands_train_register_and_promote(trained):
     assert int(parent.data.params["data_rows"]) == len(trained["gold"])
     assert parent.data.tags["git_commit"]
     artifacts = {a.path for a in client.list_artifacts(version.run_id)}
-    assert {"model_card.md", "fairness.csv", "plots"} <= artifacts
+    assert {"model_card.md", "fairness.csv", "plots", "pd_bands.json"} <= artifacts
+    bands = mlflow.artifacts.load_dict(f"runs:/{version.run_id}/pd_bands.json")
+    assert bands["scale"] == {"base_points": 600.0, "base_odds": 19.0, "pdo": 50.0}
+    test_rows = int(parent.data.params["data_rows_test"])
+    assert sum(b["rows"] for b in bands["bands"]) == test_rows
+    assert sum(b["defaults"] for b in bands["bands"]) == round(
+        parent.data.metrics["test_default_rate"] * test_rows
+    )
+    card = Path(mlflow.artifacts.download_artifacts(f"runs:/{version.run_id}/model_card.md"))
+    text = card.read_text(encoding="utf-8")
+    assert "## Default rate per PD band (test split)" in text
+    assert "## Directions of risk" in text and "`score_source_1`: higher means less risk" in text
     plots = {Path(a.path).name for a in client.list_artifacts(version.run_id, "plots")}
     assert {"roc.png", "precision_recall.png", "calibration.png"} <= plots
     children = mlflow.search_runs(
@@ -130,16 +142,64 @@ def test_shuffled_label_model_is_registered_but_never_champion(trained, module_e
     assert registry.version_of(client, registry.CHAMPION) == "1"
     tags = client.get_model_version(registry.MODEL_NAME, result.version).tags
     assert tags["gate_decision"] == "rejected" and tags["shuffled_labels"] == "true"
+    verdicts = {r["rule"]: r["verdict"] for r in json.loads(tags["gate_rules"])}
     # Alone, with no champion to compare with, the floor still keeps it out.
-    assert not registry.gate(decision.challenger_auc, None)[0]
+    assert verdicts["auc_floor"] == "fail" and verdicts["auc_vs_champions"] == "fail"
 
 
-def test_gate_rule():
-    assert registry.gate(0.75, None)[0]
-    assert not registry.gate(0.55, None)[0]
-    assert registry.gate(0.746, 0.75)[0]  # within the tolerance
-    assert not registry.gate(0.74, 0.75)[0]
-    assert not registry.gate(0.59, 0.58)[0]  # better than a bad champion is not enough
+def test_the_gate_records_every_rule_on_the_frozen_rows(trained, module_env):
+    client = MlflowClient()
+    tags = client.get_model_version(registry.MODEL_NAME, "1").tags
+    rules = json.loads(tags["gate_rules"])
+    assert [r["rule"] for r in rules] == [
+        "evaluation_rows", "auc_floor", "auc_vs_champions", "calibration",
+        *(f"fairness_{name}" for name in spec.PROTECTED),
+    ]  # fmt: skip
+    assert {r["verdict"] for r in rules} <= {"pass", "warn"}
+    assert all(r["message"] for r in rules)
+    model = client.get_registered_model(registry.MODEL_NAME).tags
+    run = model[registry.EVALUATION_RUN_TAG]
+    frozen = mlflow.artifacts.load_text(f"runs:/{run}/{registry.EVALUATION_ARTIFACT}").split()
+    test_ids = dataset.load(module_env["settings"]).part(TEST)[spec.ID_NAME]
+    assert sorted(map(int, frozen)) == sorted(test_ids.tolist())
+    digest = model["gate_evaluation_digest"]
+    assert tags[registry.AUC_TAG_PREFIX + digest] == tags["gate_test_auc"]
+
+
+def _new_challenger(module_env) -> str:
+    """Train and register one more challenger (a small LightGBM)."""
+    config = fast_config(families=("lightgbm",), max_trials=1, seed=5)
+    return str(train(module_env["settings"], config).version)
+
+
+def test_lost_evaluation_rows_block_and_new_gold_rows_do_not_move_them(trained, module_env):
+    client = MlflowClient()
+    champion = registry.version_of(client, registry.CHAMPION)
+    challenger = _new_challenger(module_env)
+    data = dataset.load(module_env["settings"])
+    test = data.frame["split"] == TEST
+    half = data.frame[~test | (data.frame.index % 2 == 0)].drop(columns="split")
+    lost = registry.promote(dataset.from_frame(half, "half", "duckdb"))
+    assert not lost.promoted
+    rows = next(r for r in lost.rules if r.rule == "evaluation_rows")
+    assert rows.verdict == "fail" and rows.value < 0.9 and "frozen evaluation rows" in lost.reason
+    assert registry.version_of(client, registry.CHAMPION) == champion
+
+    # Gold grows: copies of rows under new ids, some of which the hash puts in the test split.
+    extra = data.frame.drop(columns="split").head(400).copy()
+    extra[spec.ID_NAME] = extra[spec.ID_NAME] + 10**9
+    grown = pd.concat([data.frame.drop(columns="split"), extra], ignore_index=True)
+    grown_data = dataset.from_frame(grown, "grown", "duckdb")
+    assert len(grown_data.part(TEST)) > len(data.part(TEST))
+    decision = registry.promote(grown_data)
+    rows = next(r for r in decision.rules if r.rule == "evaluation_rows")
+    assert rows.value == 1.0 and f"{len(data.part(TEST)):,} of the" in rows.message
+    tags = client.get_model_version(registry.MODEL_NAME, challenger).tags
+    model = client.get_registered_model(registry.MODEL_NAME).tags
+    assert tags["gate_evaluation_digest"] == model["gate_evaluation_digest"]
+    assert decision.challenger_auc == pytest.approx(
+        registry.test_auc(challenger, data), abs=1e-12
+    )  # the same rows as before gold grew
 
 
 def _free_port() -> int:

@@ -58,7 +58,7 @@ def _predictions(ids: list[int], run_id: str, labels: pd.Series, seed: int) -> p
         "request_id": "r", "run_id": run_id, "input_raw_data": "{}", "processed_data": "{}",
         "threshold": 0.1, "reason_codes": "[]", "model_name": "loan-default",
         "model_version": run_id[-1], "latency_ms": 1.0, "referral_reasons": "[]",
-        "decision_policy": '{"version": 1}', "batch_id": None,
+        "decision_policy": '{"version": 1}', "batch_id": None, "points": None,
     }  # fmt: skip
     rows["decision"] = np.where(rows["predicted_class"] == 1, "decline", "approve")
     return rows.assign(**constants)[list(COLUMNS)]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from loanops.points import Scale
 from serving import config
 
 
@@ -30,6 +31,7 @@ def test_defaults(env: dict[str, str], tmp_path: Path) -> None:
         migrate=True,
         log_level="INFO",
         access_log=True,
+        points=Scale(),
     )
     assert settings.prediction_store_url.startswith("sqlite:///")
 
