@@ -48,6 +48,7 @@ def evaluate(y: np.ndarray, pd_: np.ndarray, threshold: float | None = None) -> 
         "pr_auc": float(average_precision_score(y, pd_)),
         "brier": float(brier_score_loss(y, pd_)),
         "ece": expected_calibration_error(y, pd_),
+        "expected_roc_auc": expected_roc_auc(pd_),  # what the PDs promise without the labels
         "mean_pd": float(np.mean(pd_)),
         "default_rate": float(np.mean(y)),
     }

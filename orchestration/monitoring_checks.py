@@ -1,4 +1,6 @@
-"""Monitoring checks: population stability (PSI) and realised ROC-AUC of the champion.
+"""Monitoring checks: PSI, realised ROC-AUC, and realised against promised ROC-AUC.
+
+The last compares the champion's realised ROC-AUC with the one its PDs promised (calibration).
 
 Each check reads a dbt monitoring model for the run of the current champion (the MLflow run the
 API's predictions name), so a retrained champion is judged on its own predictions only. The PSI
@@ -13,6 +15,7 @@ fails with WARN severity and says why; nothing was judged, so nothing is retrain
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -43,14 +46,18 @@ NO_DATA_HELP = (
 # Realised AUC may sit this far below the champion's test AUC (sampling noise, ageing) before
 # the check fails; it never passes below the promotion gate's floor.
 AUC_TOLERANCE = 0.05
+# Realised and estimated ROC-AUC may differ by this much, or by three standard errors of the
+# realised one when that is larger (few defaults), before the calibration counts as broken.
+ESTIMATE_TOLERANCE = 0.05
 SCORE_FEATURE = "probability_of_default"
 
 FEATURE_PSI_ALERT = dg.AssetCheckKey(PSI_MODEL, "feature_psi_below_alert")
 SCORE_PSI_ALERT = dg.AssetCheckKey(PSI_MODEL, "score_psi_below_alert")
 PSI_WARN = dg.AssetCheckKey(PSI_MODEL, "psi_below_warn")
 REALISED_AUC = dg.AssetCheckKey(PERFORMANCE_MODEL, "realised_auc_above_floor")
+ESTIMATE_AGREES = dg.AssetCheckKey(PERFORMANCE_MODEL, "estimated_auc_agrees")
 # Failures that mean the champion no longer fits: checks.RETRAIN_ON_FAILURE lists these.
-RETRAIN_KEYS = [FEATURE_PSI_ALERT, SCORE_PSI_ALERT, REALISED_AUC]
+RETRAIN_KEYS = [FEATURE_PSI_ALERT, SCORE_PSI_ALERT, REALISED_AUC, ESTIMATE_AGREES]
 
 
 @dataclass(frozen=True)
@@ -241,12 +248,81 @@ def realised_auc_above_floor(loanops: LoanopsResource) -> dg.AssetCheckResult:
     current = champion(settings)
     if current is None:
         return dg.AssetCheckResult(passed=True, metadata={"reason": "no champion"})
-    row = None
-    if tables.exists(settings, PERFORMANCE_RELATION):
-        sql = f"select * from {PERFORMANCE_RELATION} where run_id = :run_id"
-        found = warehouse.read_frame(settings, sql, {"run_id": current.run_id})
-        row = found.iloc[0] if len(found) else None
-    return auc_result(row, current)
+    return auc_result(performance_row(settings, current.run_id), current)
 
 
-ALL = [feature_psi_below_alert, score_psi_below_alert, psi_below_warn, realised_auc_above_floor]
+def performance_row(settings: Settings, run_id: str) -> pd.Series | None:
+    """The run's row of monitoring_realised_performance (None before outcomes land)."""
+    if not tables.exists(settings, PERFORMANCE_RELATION):
+        return None
+    sql = f"select * from {PERFORMANCE_RELATION} where run_id = :run_id"
+    found = warehouse.read_frame(settings, sql, {"run_id": run_id})
+    return found.iloc[0] if len(found) else None
+
+
+def hanley_mcneil_se(auc: float, defaulted: int, repaid: int) -> float:
+    """The standard error of a ROC-AUC measured on so many defaults and repaid loans."""
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    variance = (
+        auc * (1 - auc) + (defaulted - 1) * (q1 - auc * auc) + (repaid - 1) * (q2 - auc * auc)
+    ) / (defaulted * repaid)
+    return math.sqrt(max(variance, 0.0))
+
+
+def estimate_result(row: pd.Series | None, current: Champion) -> dg.AssetCheckResult:
+    """Fail when the realised ROC-AUC and the one the PDs promise disagree beyond chance."""
+    metadata: dict[str, object] = {"champion_version": current.version}
+    labelled = 0 if row is None else int(row["scored_rows"])
+    if (
+        row is None or pd.isna(row["roc_auc"]) or pd.isna(row["estimated_roc_auc"])
+        or labelled < MIN_LABELLED
+    ):  # fmt: skip
+        reason = f"{labelled} scored applications with outcomes: fewer than {MIN_LABELLED} or "
+        return dg.AssetCheckResult(
+            passed=True, metadata={**metadata, "reason": reason + "one class only, not judged"}
+        )
+    realised, estimated = float(row["roc_auc"]), float(row["estimated_roc_auc"])
+    defaulted = int(row["defaulted"])
+    noise = 3 * hanley_mcneil_se(realised, defaulted, labelled - defaulted)
+    allowed = max(ESTIMATE_TOLERANCE, noise)
+    gap = realised - estimated
+    metadata |= {
+        "realised_roc_auc": round(realised, 6),
+        "estimated_roc_auc": round(estimated, 6),
+        "gap": round(gap, 6),
+        "allowed_gap": round(allowed, 6),
+        "scored_rows": labelled,
+        "default_rate": round(float(row["default_rate"]), 4),
+        "mean_probability_of_default": round(float(row["mean_probability_of_default"]), 4),
+    }
+    if abs(gap) > allowed:
+        metadata["reason"] = (
+            "the PDs no longer mean what they say: the model's calibration has broken "
+            "(recalibrate or retrain)"
+        )
+    return dg.AssetCheckResult(
+        passed=abs(gap) <= allowed, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata
+    )
+
+
+@dg.asset_check(
+    asset=PERFORMANCE_MODEL,
+    name=ESTIMATE_AGREES.name,
+    description="Once outcomes land, the champion's realised ROC-AUC agrees with the ROC-AUC "
+    f"its PDs promised (the confidence-based estimate) within max({ESTIMATE_TOLERANCE}, three "
+    "standard errors); a gap means the calibration has broken, and a failure requests "
+    "retraining.",
+)
+def estimated_auc_agrees(loanops: LoanopsResource) -> dg.AssetCheckResult:
+    """Compare the champion's realised ROC-AUC with the estimate from its PDs."""
+    settings = loanops.settings()
+    current = champion(settings)
+    if current is None:
+        return dg.AssetCheckResult(passed=True, metadata={"reason": "no champion"})
+    return estimate_result(performance_row(settings, current.run_id), current)
+
+
+ALL = [
+    feature_psi_below_alert, score_psi_below_alert, psi_below_warn, realised_auc_above_floor,
+    estimated_auc_agrees,
+]  # fmt: skip

@@ -4,7 +4,8 @@
 artifact of its training run) into raw.reference_bins, keeping the profiles of earlier
 champions so their predictions stay comparable. The dbt monitoring models read it as
 source('raw', 'reference_bins'). `monitoring/drift_report` plots the champion's latest PSI per
-feature and its score distribution against training, as a PNG shown in the asset's metadata.
+feature, its score distribution against training and the performance its PDs promise per day
+(beside the realised ROC-AUC once outcomes land), as a PNG shown in the asset's metadata.
 """
 
 import base64
@@ -18,7 +19,13 @@ from loanops import warehouse
 from loanops.settings import Settings
 from orchestration import tables
 from orchestration.keys import CHAMPION, MONITORING, RAW
-from orchestration.monitoring_checks import PSI_MODEL, champion, latest_psi
+from orchestration.monitoring_checks import (
+    PERFORMANCE_MODEL,
+    PSI_MODEL,
+    champion,
+    latest_psi,
+    performance_row,
+)
 from orchestration.resources import LoanopsResource
 
 OWNERS = ["team:ml-engineering"]
@@ -27,6 +34,9 @@ DRIFT_REPORT = dg.AssetKey([MONITORING, "drift_report"])
 BIN_SHARES = dg.AssetKey([MONITORING, "monitoring_bin_shares"])
 REFERENCE_RELATION = "raw.reference_bins"
 BIN_SHARES_RELATION = "monitoring.monitoring_bin_shares"
+ESTIMATED = dg.AssetKey([MONITORING, "monitoring_estimated_performance"])
+ESTIMATED_RELATION = "monitoring.monitoring_estimated_performance"
+ESTIMATED_COLUMNS = ("prediction_date", "expected_roc_auc", "expected_default_rate")
 REFERENCE_COLUMNS = {
     "run_id": "string",
     "model_version": "string",
@@ -111,8 +121,28 @@ def score_shares(settings: Settings, run_id: str, day: object) -> pd.DataFrame:
     return warehouse.read_frame(settings, sql, {"run_id": run_id, "day": day})
 
 
-def plot(psi: pd.DataFrame, scores: pd.DataFrame, title: str, path: Path) -> Path:
-    """PSI per feature (thresholds marked) beside the score distribution against training."""
+def estimated_performance(settings: Settings, run_id: str) -> pd.DataFrame:
+    """The run's expected ROC-AUC and default rate per day (empty before the model exists)."""
+    if not tables.exists(settings, ESTIMATED_RELATION):
+        return pd.DataFrame(
+            columns=["prediction_date", "expected_roc_auc", "expected_default_rate"]
+        )
+    sql = (
+        f"select {', '.join(ESTIMATED_COLUMNS)}"
+        f" from {ESTIMATED_RELATION} where run_id = :run_id order by prediction_date"
+    )
+    return warehouse.read_frame(settings, sql, {"run_id": run_id})
+
+
+def plot(
+    psi: pd.DataFrame,
+    scores: pd.DataFrame,
+    estimated: pd.DataFrame,
+    realised_auc: float | None,
+    title: str,
+    path: Path,
+) -> Path:
+    """PSI per feature, the score distribution against training, and the promised ROC-AUC."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display on servers and in CI
@@ -121,7 +151,7 @@ def plot(psi: pd.DataFrame, scores: pd.DataFrame, title: str, path: Path) -> Pat
     ordered = psi.sort_values("psi")
     colours = ["#c0392b" if p >= ALERT else "#e67e22" if p >= WARN else "#2e86c1"
                for p in ordered["psi"]]  # fmt: skip
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, max(6, 0.22 * len(ordered))))
+    fig, (left, right, promised) = plt.subplots(1, 3, figsize=(19, max(6, 0.22 * len(ordered))))
     left.barh(ordered["feature_name"], ordered["psi"], color=colours)
     for value, style in ((WARN, "--"), (ALERT, "-")):
         left.axvline(value, color="grey", linestyle=style, linewidth=1)
@@ -134,6 +164,20 @@ def plot(psi: pd.DataFrame, scores: pd.DataFrame, title: str, path: Path) -> Pat
     right.set_ylabel("share of applications")
     right.set_title("score (PD) by training decile")
     right.legend()
+    days = pd.to_datetime(estimated["prediction_date"]).dt.strftime("%m-%d").tolist()
+    promised.plot(days, estimated["expected_roc_auc"].astype(float), marker="o",
+                  label="ROC-AUC the PDs promise")  # fmt: skip
+    if realised_auc is not None:
+        promised.axhline(realised_auc, color="#c0392b", linestyle="--",
+                         label="realised ROC-AUC (outcomes landed)")  # fmt: skip
+    rate = promised.twinx()
+    rate.plot(days, estimated["expected_default_rate"].astype(float), color="grey",
+              linestyle=":", marker=".", label="expected default rate")  # fmt: skip
+    rate.set_ylabel("expected default rate (mean PD)")
+    promised.set_ylabel("ROC-AUC")
+    promised.set_title("performance before outcomes arrive, per day")
+    promised.tick_params(axis="x", labelrotation=60, labelsize=7)
+    promised.legend(loc="lower left", fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -142,15 +186,22 @@ def plot(psi: pd.DataFrame, scores: pd.DataFrame, title: str, path: Path) -> Pat
     return path
 
 
+def _latest(frame: pd.DataFrame, column: str) -> float:
+    """The last row's value, rounded (NaN when it is missing)."""
+    value = frame[column].iloc[-1]
+    return float("nan") if pd.isna(value) else round(float(value), 4)
+
+
 @dg.asset(
     key=DRIFT_REPORT,
-    deps=[PSI_MODEL, BIN_SHARES],
+    deps=[PSI_MODEL, BIN_SHARES, ESTIMATED, PERFORMANCE_MODEL],
     group_name=MONITORING,
     owners=OWNERS,
     kinds={"python", "matplotlib"},
     description="A drift report per run: the champion's PSI per feature and for the score on "
-    "its latest day of predictions, and its score distribution against training (PNG, shown "
-    "in the metadata).",
+    "its latest day of predictions, its score distribution against training, and the ROC-AUC "
+    "and default rate its PDs promise per day beside the realised ROC-AUC once outcomes land "
+    "(PNG, shown in the metadata).",
 )
 def drift_report(
     context: dg.AssetExecutionContext, loanops: LoanopsResource
@@ -164,10 +215,15 @@ def drift_report(
         return dg.MaterializeResult(metadata={"reason": "no predictions of the champion yet"})
     day = psi["prediction_date"].iloc[0]
     scores = score_shares(settings, current.run_id, day)
+    estimated = estimated_performance(settings, current.run_id)
+    realised = performance_row(settings, current.run_id)
+    realised_auc = (
+        None if realised is None or pd.isna(realised["roc_auc"]) else float(realised["roc_auc"])
+    )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     path = settings.data_dir / "monitoring" / f"drift_report_v{current.version}_{stamp}.png"
     title = f"loan-default v{current.version}: {int(psi['predictions'].max())} predictions on {day}"
-    plot(psi, scores, title, path)
+    plot(psi, scores, estimated, realised_auc, title, path)
     encoded = base64.b64encode(path.read_bytes()).decode("ascii")
     worst = psi.iloc[0]
     return dg.MaterializeResult(
@@ -180,5 +236,8 @@ def drift_report(
             "max_psi_feature": str(worst["feature_name"]),
             "alerts": int((psi["psi_status"] == "alert").sum()),
             "warnings": int((psi["psi_status"] == "warn").sum()),
+            "expected_roc_auc": dg.MetadataValue.float(_latest(estimated, "expected_roc_auc"))
+            if len(estimated)
+            else dg.MetadataValue.null(),
         }
     )

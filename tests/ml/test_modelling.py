@@ -124,3 +124,15 @@ def test_fairness_report_is_computed():
     assert male["auc"] == pytest.approx(1.0)
     summary = fairness.summary(table, min_rows=1)
     assert summary["fairness_gender_min_approval_ratio"] == pytest.approx(0.5)
+
+
+def test_the_expected_auc_of_calibrated_pds_is_the_auc_their_outcomes_give():
+    rng = np.random.default_rng(5)
+    pds = np.round(1 / (1 + np.exp(-rng.normal(-2.5, 1.2, 200_000))), 3)  # ties, as stored
+    y = (rng.random(pds.size) < pds).astype(int)  # outcomes that follow the PDs
+    realised = metrics.evaluate(y, pds)["roc_auc"]
+    assert metrics.expected_roc_auc(pds) == pytest.approx(realised, abs=0.005)
+    # a model whose PDs overstate the spread promises more than it delivers
+    odds = np.clip(pds, 1e-6, 1 - 1e-6)
+    sharpened = 1 / (1 + np.exp(-(3 * np.log(odds / (1 - odds)) + 5)))
+    assert metrics.expected_roc_auc(sharpened) > realised + 0.05

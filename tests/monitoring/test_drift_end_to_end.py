@@ -29,7 +29,12 @@ from ml import reference
 from orchestration import checks, sensors
 from orchestration.definitions import ASSETS, RESOURCES
 from orchestration.keys import MONITORING
-from orchestration.monitoring_checks import FEATURE_PSI_ALERT, REALISED_AUC, SCORE_PSI_ALERT
+from orchestration.monitoring_checks import (
+    ESTIMATE_AGREES,
+    FEATURE_PSI_ALERT,
+    REALISED_AUC,
+    SCORE_PSI_ALERT,
+)
 from orchestration.pipeline import run_pipeline, training_config
 from serving.app import create_app
 from tests.orchestration.conftest import free_port, land_book
@@ -173,12 +178,14 @@ def test_training_distribution_is_stable(base: Path, tmp_path: Path) -> None:
     assert (scenario.psi["predictions"] == BATCH_ROWS).all()
     assert (scenario.psi["psi"] < 0.10).all(), scenario.psi.sort_values("psi").tail()
     assert (scenario.psi["psi_status"] == "ok").all()
-    for key in (FEATURE_PSI_ALERT, SCORE_PSI_ALERT, REALISED_AUC):
+    for key in (FEATURE_PSI_ALERT, SCORE_PSI_ALERT, REALISED_AUC, ESTIMATE_AGREES):
         assert scenario.checks[key.to_user_string()].passed
     assert scenario.checks["monitoring/monitoring_psi:psi_below_warn"].passed
     assert scenario.requests == []
     assert Path(str(scenario.report["path"].value)).stat().st_size > 10_000
     assert "data:image/png;base64," in str(scenario.report["report"].value)
+    # before any outcome lands, the PDs alone say what performance to expect
+    assert 0.6 < float(np.asarray(scenario.report["expected_roc_auc"].value)) < 1
 
 
 @pytest.mark.timeout(1200)

@@ -1,4 +1,5 @@
-"""The realised-AUC model equals scikit-learn's roc_auc_score, on DuckDB and on PostgreSQL.
+"""The realised-AUC model equals scikit-learn's roc_auc_score, on DuckDB and on PostgreSQL, and
+the estimated performance (from the PDs alone) equals ml.metrics.expected_roc_auc.
 
 A generated book is ingested and built by the real dbt project; the prediction log holds scores
 rounded to two decimals (so many rows tie), older predictions of some applications that a later
@@ -22,15 +23,20 @@ from loanops import settings as settings_module
 from loanops import warehouse
 from loanops.generator import write_book
 from loanops.ingest import ingest_folder
-from ml import reference
+from ml import metrics, reference
 from orchestration import tables
 from orchestration.assets.monitoring import REFERENCE_COLUMNS, REFERENCE_RELATION
 from orchestration.assets.prediction_log import COLUMNS, COPY_RELATION
+from orchestration.monitoring_checks import Champion, estimate_result
 from tests.dbt.conftest import DbtProject, make_project
 
 ROWS = 1500
 RUNS = ("run-a", "run-b")
-SELECT = "+monitoring_realised_performance +monitoring_performance_by_band"
+MODELS = (
+    "monitoring_realised_performance", "monitoring_performance_by_band",
+    "monitoring_estimated_performance",
+)  # fmt: skip
+SELECT = " ".join(f"+{name}" for name in MODELS)
 
 
 def _predictions(ids: list[int], run_id: str, labels: pd.Series, seed: int) -> pd.DataFrame:
@@ -108,7 +114,7 @@ def built(
         project.run("build", "--select", SELECT)
         frames = {
             name: warehouse.read_frame(settings, f"select * from monitoring.{name}")
-            for name in ("monitoring_realised_performance", "monitoring_performance_by_band")
+            for name in MODELS
         }
     assert len(written.files) == 2
     frames["labels"] = labels.rename("is_default").reset_index()
@@ -152,3 +158,43 @@ def test_default_rate_and_calibration_by_band(built):
         assert np.allclose(rate, mine["default_rate"].astype(float))
         gap = mine["mean_probability_of_default"].astype(float) - rate
         assert np.allclose(gap, mine["calibration_gap"].astype(float))
+
+
+def test_estimated_auc_per_day_equals_the_python_estimate(built):
+    _, frames = built
+    log = frames["log"].copy()
+    log["prediction_date"] = pd.to_datetime(log["prediction_timestamp"]).dt.date
+    estimated = frames["monitoring_estimated_performance"]
+    estimated["prediction_date"] = pd.to_datetime(estimated["prediction_date"]).dt.date
+    found = estimated.set_index(["run_id", "prediction_date"])
+    groups = log.groupby(["run_id", "prediction_date"])
+    assert len(found) == groups.ngroups == 2 * len(RUNS)  # two days a run: resends came earlier
+    for (run, day), rows in groups:
+        row = found.loc[(run, day)]
+        pds = rows["prediction_probability"].to_numpy("float64")
+        assert int(row["predictions"]) == len(rows)
+        assert float(row["expected_default_rate"]) == pytest.approx(pds.mean(), abs=1e-12)
+        assert float(row["expected_roc_auc"]) == pytest.approx(
+            metrics.expected_roc_auc(pds), abs=1e-9
+        )
+
+
+def test_realised_performance_carries_the_estimate_on_the_same_rows(built):
+    _, frames = built
+    expected = _expected(frames["log"], frames["labels"])
+    performance = frames["monitoring_realised_performance"].set_index("run_id")
+    for run, rows in expected.groupby("run_id"):
+        estimate = metrics.expected_roc_auc(rows["prediction_probability"].to_numpy("float64"))
+        assert float(performance.loc[run, "estimated_roc_auc"]) == pytest.approx(estimate, abs=1e-9)
+
+
+def test_the_calibration_check_fires_on_scores_that_are_not_probabilities(built):
+    # The log's scores rank defaults well (0.08 + 0.25 x default + noise) but are no PDs: they
+    # promise a much lower ROC-AUC than the outcomes give.
+    _, frames = built
+    performance = frames["monitoring_realised_performance"].set_index("run_id")
+    for run in RUNS:
+        row = performance.loc[run]
+        result = estimate_result(row, Champion(version=run[-1], run_id=run, test_auc=0.8))
+        assert not result.passed, result.metadata
+        assert float(row["roc_auc"]) - float(row["estimated_roc_auc"]) > 0.1
