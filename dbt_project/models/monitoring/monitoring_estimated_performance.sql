@@ -53,7 +53,7 @@ final as (
 
     select
         {{ loanops_surrogate_key(['run_id', 'prediction_date']) }}
-        as estimated_performance_key,
+            as estimated_performance_key,
         prediction_date,
         run_id,
         model_version,
