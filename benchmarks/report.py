@@ -308,6 +308,9 @@ def parse_training(out: str) -> dict[str, Any]:
         "direction_cost": r"^directions of risk cost ([+-][\d.]+) test AUC",
     }
     parsed: dict[str, Any] = {}
+    rules = re.search(r"^gate rules for the champion:\n((?:\|.*\n?)+)", out, re.MULTILINE)
+    if rules:
+        parsed["gate_rules"] = rules[1].strip()
     text = {"constrained", "unconstrained"}
     for key, pattern in patterns.items():
         m = re.search(pattern, out, re.MULTILINE)
@@ -706,7 +709,10 @@ def parsed_table(name: str, result: Result) -> str:
             ("test AUC the directions cost (unconstrained - constrained)",
              fmt(p.get("direction_cost"), 4)),
         ]  # fmt: skip
-        return markdown_table(["figure", "value"], rows)
+        table = markdown_table(["figure", "value"], rows)
+        if p.get("gate_rules"):
+            table += "\n\nThe promotion gate's rules for the champion:\n\n" + p["gate_rules"]
+        return table
     if name == "api" and p.get("rows"):
         out = []
         mlflow_rows = p["rows"].get("mlflow", {})

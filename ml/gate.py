@@ -11,6 +11,9 @@ A challenger becomes champion only when every blocking rule passes:
   calibrated model on these rows (ECE is inflated by noise on small samples);
 - `fairness_<attribute>`: for each protected attribute, the lowest approval-rate ratio between
   groups with enough rows is at least four fifths; blocking or a warning by setting.
+
+Beside them, `live_shadow` records how the challenger decided live applications it shadowed
+(monitoring_shadow_comparison): information for the people who approve it, never blocking.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from loanops.features import spec
 from ml import fairness, metrics
 from ml.fairness import FOUR_FIFTHS
 
-PASS, FAIL, WARN = "pass", "fail", "warn"
+PASS, FAIL, WARN, INFO = "pass", "fail", "warn", "info"  # info: recorded, never judged
 FAIRNESS_MODES = ("block", "warn")
 CHANCE_DRAWS = 200  # label draws behind the calibration rule's noise allowance
 MIN_PRESENT_SHARE = 0.9  # of the frozen rows that must still be in gold
@@ -62,7 +65,7 @@ class Rule:
     rule: str
     value: float | None
     limit: float | None
-    verdict: str  # pass, fail, or warn (failed but not blocking)
+    verdict: str  # pass, fail, warn (failed but not blocking) or info (a record, not a rule)
     message: str
 
     def as_dict(self) -> dict[str, Any]:
@@ -170,6 +173,24 @@ def fairness_rules(
             + ("" if ok or settings.fairness == "block" else "; a warning by setting") + ")",
         ))  # fmt: skip
     return rules
+
+
+def live_rule(live: dict[str, float] | None) -> Rule:
+    """What shadow scoring saw on live traffic: recorded beside the rules, never blocking.
+
+    Live applications have no outcomes yet, so agreement says how different the challenger is,
+    not whether it is better.
+    """
+    if not live or not live.get("shadowed"):
+        return Rule("live_shadow", None, None, INFO, "no live application shadow-scored yet")
+    return Rule(
+        "live_shadow", live["decision_agreement"], None, INFO,
+        f"on {int(live['shadowed']):,} live applications the challenger decided as the "
+        f"champion did {live['decision_agreement']:.1%} of the time (approval rate "
+        f"{live['shadow_approval_rate']:.3f} vs the champion's "
+        f"{live['champion_approval_rate']:.3f}; mean |PD difference| "
+        f"{live['mean_absolute_pd_difference']:.4f})",
+    )  # fmt: skip
 
 
 def table(rules: list[Rule] | tuple[Rule, ...]) -> str:

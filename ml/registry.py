@@ -21,13 +21,16 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from sklearn.metrics import roc_auc_score
 
 from loanops.features import spec
+from loanops.points import Scale
 from loanops.scoring_contract import ContractMismatchError
-from ml import gate, packaging
+from loanops.settings import Settings
+from ml import gate, metrics, packaging
 from ml.dataset import Dataset
 from ml.split import TEST
 
@@ -37,6 +40,7 @@ CHAMPION = "champion"
 EVALUATION_RUN_TAG = "gate_evaluation_run"  # registered-model tag: the run with the frozen rows
 EVALUATION_ARTIFACT = "evaluation_rows.txt"  # their application ids, one a line
 AUC_TAG_PREFIX = "gate_auc_"  # + rows digest: a version's ROC-AUC on those rows
+SHADOW_RELATION = "monitoring.monitoring_shadow_comparison"  # live challenger vs champion
 
 
 @dataclass(frozen=True)
@@ -158,8 +162,43 @@ def best_champion(
     return (best[0], best[1], current_auc) if best else (None, None, current_auc)
 
 
-def promote(dataset: Dataset, settings: gate.GateSettings | None = None) -> Decision:
-    """Run the gate's rules on the current challenger; move `champion` when every one passes."""
+def live_comparison(settings: Settings, version: str) -> dict[str, float] | None:
+    """The challenger's shadow record on live traffic (monitoring_shadow_comparison), if any."""
+    from loanops import warehouse
+
+    schema, name = SHADOW_RELATION.split(".")
+    with warehouse.begin(settings) as conn:
+        if not sa.inspect(conn).has_table(name, schema=schema):
+            return None
+        sql = sa.text(
+            "select sum(shadowed) as shadowed,"
+            " sum(decision_agreement * shadowed) as agreeing,"
+            " sum(champion_approval_rate * shadowed) as champion_approved,"
+            " sum(shadow_approval_rate * shadowed) as shadow_approved,"
+            " sum(mean_absolute_pd_difference * shadowed) as pd_difference"
+            f" from {SHADOW_RELATION} where shadow_model_version = :version"
+        )
+        row = conn.execute(sql, {"version": version}).mappings().first()
+    if row is None or not row["shadowed"]:
+        return None
+    n = float(row["shadowed"])
+    return {
+        "shadowed": n, "decision_agreement": float(row["agreeing"]) / n,
+        "champion_approval_rate": float(row["champion_approved"]) / n,
+        "shadow_approval_rate": float(row["shadow_approved"]) / n,
+        "mean_absolute_pd_difference": float(row["pd_difference"]) / n,
+    }  # fmt: skip
+
+
+def promote(
+    dataset: Dataset,
+    settings: gate.GateSettings | None = None,
+    warehouse_settings: Settings | None = None,
+) -> Decision:
+    """Run the gate's rules on the current challenger; move `champion` when every one passes.
+
+    With `warehouse_settings`, the challenger's live shadow record is read and recorded too.
+    """
     settings = settings or gate.GateSettings()
     client = MlflowClient()
     challenger = version_of(client, CHALLENGER)
@@ -184,8 +223,13 @@ def promote(dataset: Dataset, settings: gate.GateSettings | None = None) -> Deci
         gate.calibration_rule(y, pd_, settings),
         *gate.fairness_rules(rows[list(spec.PROTECTED)], y, pd_, scorer.threshold, settings),
     ]
+    if warehouse_settings is not None:
+        rules.append(gate.live_rule(live_comparison(warehouse_settings, challenger)))
     promoted = gate.passed(rules)
     reason = gate.reason(rules)
+    figures = metrics.evaluate(y, pd_)
+    scale = warehouse_settings.points if warehouse_settings is not None else Scale()
+    bands = metrics.pd_bands(y, pd_, scale)
     tags = {
         "gate_decision": "promoted" if promoted else "rejected",
         "gate_reason": reason,
@@ -193,6 +237,10 @@ def promote(dataset: Dataset, settings: gate.GateSettings | None = None) -> Deci
         AUC_TAG_PREFIX + rows_digest: f"{auc:.6f}",
         "gate_evaluation_digest": rows_digest,
         "gate_rules": json.dumps([r.as_dict() for r in rules]),
+        # the lending figures on the same rows, as a credit committee reads them
+        "gate_test_gini": f"{figures['gini']:.6f}",
+        "gate_test_ks": f"{figures['ks']:.6f}",
+        "gate_pd_bands": json.dumps(bands),
     }
     for key, value in tags.items():
         client.set_model_version_tag(MODEL_NAME, challenger, key, value)

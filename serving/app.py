@@ -15,6 +15,7 @@ from serving import errors, logs, metrics
 from serving.blueprints import health, model, openapi_bp, predictions, web
 from serving.model_loader import Champion, ModelLoader
 from serving.scoring import BatchScorer
+from serving.shadow import ShadowScorer
 from serving.state import Runtime, runtime
 from serving.store import PredictionStore, migrate
 
@@ -67,10 +68,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         settings.model_uri, settings.mlflow_tracking_uri, settings.model_poll_seconds,
         on_swap=_on_swap,
     )  # fmt: skip
+    shadow = None
+    if settings.shadow_model_uri:
+
+        def serving(version: str) -> bool:
+            return loader.current is not None and loader.current.version == version
+
+        shadow_loader = ModelLoader(
+            settings.shadow_model_uri, settings.mlflow_tracking_uri, settings.model_poll_seconds,
+            role="challenger", skip=serving,
+        )  # fmt: skip
+        shadow = ShadowScorer(shadow_loader, store)
+        shadow_loader.start()
     scorer = BatchScorer(
-        loader, store, max_rows=max(2000, settings.max_batch), scale=settings.points
-    )
-    Runtime(loader, store, scorer, settings).init_app(app)
+        loader, store, max_rows=max(2000, settings.max_batch), scale=settings.points,
+        shadow=shadow,
+    )  # fmt: skip
+    Runtime(loader, store, scorer, settings, shadow).init_app(app)
     errors.init_app(app)
     app.before_request(_before)
     app.after_request(_after)

@@ -21,12 +21,14 @@ from serving.store.engine import configured_url
 
 PREFIX = "LOANOPS_"
 DEFAULT_MODEL_URI = "models:/loan-default@champion"
+# The challenger shadows the champion on every decided batch; "" turns shadow scoring off.
+DEFAULT_SHADOW_MODEL_URI = "models:/loan-default@challenger"
 # The factory's override keys; each but MLFLOW_TRACKING_URI is also LOANOPS_<key>.
 # MAX_CONTENT_LENGTH is Flask's name for LOANOPS_MAX_BODY_BYTES.
 OVERRIDE_KEYS = frozenset({
     "MODEL_URI", "MLFLOW_TRACKING_URI", "PREDICTION_STORE_URL", "API_KEYS", "MAX_BATCH",
     "MAX_BODY_BYTES", "MAX_CONTENT_LENGTH", "MODEL_POLL_SECONDS", "REQUEST_TIMEOUT_SECONDS",
-    "MIGRATE", "LOG_LEVEL", "ACCESS_LOG",
+    "MIGRATE", "LOG_LEVEL", "ACCESS_LOG", "SHADOW_MODEL_URI",
 })  # fmt: skip
 
 
@@ -46,6 +48,7 @@ class ServiceSettings:
     log_level: str
     access_log: bool
     points: Scale  # PD as points, the same scale as training's band table
+    shadow_model_uri: str  # the model that shadows the champion ("" for none)
 
     def flask_config(self) -> dict[str, Any]:
         """What Flask itself reads from `app.config`."""
@@ -110,4 +113,5 @@ def load(
         log_level=str(pick("LOG_LEVEL", "INFO")),
         access_log=_flag(pick("ACCESS_LOG", True)),
         points=base.points,
+        shadow_model_uri=str(pick("SHADOW_MODEL_URI", DEFAULT_SHADOW_MODEL_URI)),
     )

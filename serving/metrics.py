@@ -46,6 +46,13 @@ DECISIONS = Counter(
     "loanops_decisions_total", "Recorded decisions by model version: approve, refer or decline",
     ["model_version", "decision"],
 )  # fmt: skip
+SHADOW_SCORED = Counter(
+    "loanops_shadow_scored_total", "Decided applications the challenger also scored (shadow)"
+)  # fmt: skip
+SHADOW_DROPPED = Counter(
+    "loanops_shadow_dropped_total",
+    "Decided applications left unscored by the challenger because it fell behind",
+)  # fmt: skip
 MODEL_INFO = Gauge(
     "loanops_model_info", "The model version each worker serves (1 = serving)",
     ["model_name", "model_version", "run_id"], multiprocess_mode="liveall",

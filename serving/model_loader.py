@@ -152,7 +152,7 @@ def current_version(uri: str, tracking_uri: str) -> str | None:
 
 
 class ModelLoader:
-    """Holds the current champion; a daemon thread loads it and follows the alias."""
+    """Holds the current champion (or challenger); a daemon thread loads it, follows the alias."""
 
     def __init__(
         self,
@@ -160,7 +160,11 @@ class ModelLoader:
         tracking_uri: str,
         poll_seconds: float = 30.0,
         on_swap: Callable[[Champion | None, Champion], None] | None = None,
+        role: str = "champion",
+        skip: Callable[[str], bool] | None = None,
     ) -> None:
+        self.role = role  # "champion" serves; a "challenger" is optional and only shadows
+        self.skip = skip  # versions the alias may name but not worth loading (None: load any)
         self.uri = uri
         self.tracking_uri = tracking_uri
         self.poll_seconds = poll_seconds
@@ -183,12 +187,16 @@ class ModelLoader:
         current = self.current
         if current is not None and current.alias is None:
             return False
-        if current is not None and current_version(self.uri, self.tracking_uri) == current.version:
+        named = current_version(self.uri, self.tracking_uri) if current or self.skip else None
+        if named is not None and self.skip is not None and self.skip(named):
+            self.current = None  # e.g. a challenger that is the champion: nothing to load
+            return False
+        if current is not None and named == current.version:
             return False
         champion = load_champion(self.uri, self.tracking_uri)
         _freeze_heap()
         self.current = champion  # one reference assignment: requests keep the model they took
-        log.info("champion loaded", extra={"model_version": champion.version})
+        log.info(f"{self.role} loaded", extra={"model_version": champion.version})
         if self.on_swap:
             self.on_swap(current, champion)
         return True
@@ -202,10 +210,15 @@ class ModelLoader:
             except ContractMismatchError as exc:  # stays unready until a retrained version
                 refused = f"{type(exc).__name__}: {exc}"
                 if refused != self.last_error:  # once, not at every retry
-                    log.error(f"champion refused: {exc}")
+                    log.error(f"{self.role} refused: {exc}")
                 self.last_error = refused
             except Exception as exc:  # registry down, alias missing, artifact unreadable
-                self.last_error = f"{type(exc).__name__}: {str(exc)[:200]}"
-                log.warning("champion not loaded", extra={"error_type": type(exc).__name__})
-            wait = self.poll_seconds if self.current is not None else min(self.poll_seconds, 2.0)
-            self._stop.wait(wait)
+                error = f"{type(exc).__name__}: {str(exc)[:200]}"
+                if self.role == "champion":
+                    log.warning("champion not loaded", extra={"error_type": type(exc).__name__})
+                elif error != self.last_error:  # a missing challenger is normal: said once
+                    log.info(f"no {self.role} loaded: {error}")
+                self.last_error = error
+            # the champion is needed to answer, so it is retried quickly; a challenger is not
+            hurry = self.current is None and self.role == "champion"
+            self._stop.wait(min(self.poll_seconds, 2.0) if hurry else self.poll_seconds)

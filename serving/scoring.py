@@ -24,6 +24,7 @@ import numpy as np
 from loanops.points import Scale
 from serving import metrics
 from serving.model_loader import Champion, ModelLoader
+from serving.shadow import ShadowJob, ShadowScorer
 from serving.store import PredictionStore, StoreUnavailableError
 from serving.store.keys import time_ordered_ids
 
@@ -108,11 +109,13 @@ class BatchScorer:
         store: PredictionStore,
         max_rows: int = 2000,
         scale: Scale | None = None,
+        shadow: ShadowScorer | None = None,
     ) -> None:
         self.loader = loader
         self.store = store
         self.max_rows = max_rows
         self.scale = scale or Scale()  # PD as points
+        self.shadow = shadow  # the challenger, scoring decided batches off the reply's path
         self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="batch-scorer", daemon=True)
         self._thread.start()
@@ -184,6 +187,11 @@ class BatchScorer:
         self.store.insert_many(rows)  # raises StoreUnavailableError: nothing is answered 200
         for j, answer in zip(jobs, answers, strict=True):
             j.future.set_result(answer)
+        if self.shadow is not None and self.shadow.wanted(champion.version):
+            self.shadow.offer(ShadowJob(
+                [r for j in jobs for r in j.records], [row["prediction_id"] for row in rows],
+                champion.version, _joined_numbers(jobs),
+            ))  # fmt: skip
 
     def _score(
         self, champion: Champion, jobs: list[Job]

@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from serving.config import ServiceSettings
 from serving.model_loader import ModelLoader
 from serving.scoring import BatchScorer
+from serving.shadow import ShadowScorer
 from serving.store import PredictionStore
 
 EXTENSION = "loanops"
@@ -26,6 +27,7 @@ class Runtime:
     store: PredictionStore
     scorer: BatchScorer
     settings: ServiceSettings
+    shadow: ShadowScorer | None = None  # the challenger, when shadow scoring is on
 
     def init_app(self, app: Flask) -> None:
         """Register this state on the app."""
@@ -35,6 +37,8 @@ class Runtime:
         """Stop the threads and close the store's connections."""
         self.loader.stop()
         self.scorer.close()
+        if self.shadow is not None:
+            self.shadow.close()
         self.store.dispose()
 
 

@@ -81,7 +81,7 @@ def command(
     try:
         rules = gate.GateSettings(floor, tolerance, max_ece, fairness)
         tracking.configure(settings)
-        decision = registry.promote(dataset.load(settings), rules)
+        decision = registry.promote(dataset.load(settings), rules, settings)
     except (ValueError, FileNotFoundError, LookupError) as error:
         raise click.ClickException(str(error)) from error
     champion_auc = "-" if decision.champion_auc is None else f"{decision.champion_auc:.4f}"

@@ -112,7 +112,7 @@ def champion(context: dg.AssetExecutionContext, loanops: LoanopsResource) -> dg.
 
     settings = loanops.settings()
     tracking.configure(settings)
-    decision = registry.promote(dataset.load(settings))
+    decision = registry.promote(dataset.load(settings), warehouse_settings=settings)
     context.log.info(
         ("promoted: " if decision.promoted else "kept the champion: ") + decision.reason
     )

@@ -46,9 +46,15 @@ COLUMNS = {
     "decision_policy": "text",  # JSON; the policy that decided, null for older rows
     "batch_id": "string",  # the `loanops score` file that decided; null for API decisions
     "points": "integer",  # the PD in points (loanops/points.py); null for older rows
+    "shadow_model_version": "string",  # the challenger that also scored it (null: none did)
+    "shadow_probability": "double",
+    "shadow_decision": "string",
 }
 # Columns added after the copy's first version: a copy made before them gets them added.
-ADDED_COLUMNS = ("decision", "referral_reasons", "decision_policy", "batch_id", "points")
+ADDED_COLUMNS = (
+    "decision", "referral_reasons", "decision_policy", "batch_id", "points",
+    "shadow_model_version", "shadow_probability", "shadow_decision",
+)  # fmt: skip
 
 
 def add_missing_columns(settings: Settings) -> list[str]:

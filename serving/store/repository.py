@@ -70,6 +70,29 @@ class PredictionStore:
             failure = f"prediction store write failed: {type(exc).__name__}"
             raise StoreUnavailableError(failure) from exc
 
+    def record_shadow(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Write the challenger's PD and decision onto stored rows (one transaction)."""
+        if not rows:
+            return
+        statement = (
+            predictions.update()
+            .where(predictions.c.prediction_id == sa.bindparam("row_id"))
+            .values(
+                shadow_model_version=sa.bindparam("shadow_model_version"),
+                shadow_probability=sa.bindparam("shadow_probability"),
+                shadow_decision=sa.bindparam("shadow_decision"),
+            )
+        )
+        values = [{**row, "row_id": row["prediction_id"]} for row in rows]
+        try:
+            with self._writer(), self.engine.begin() as conn:
+                conn.execute(statement, values)
+        except OSError as exc:
+            raise StoreUnavailableError(f"prediction store lock failed: {exc.strerror}") from exc
+        except sa.exc.SQLAlchemyError as exc:
+            failure = f"prediction store write failed: {type(exc).__name__}"
+            raise StoreUnavailableError(failure) from exc
+
     def get(self, prediction_id: uuid.UUID) -> dict[str, Any] | None:
         """One stored prediction, or None."""
         query = sa.select(predictions).where(predictions.c.prediction_id == prediction_id)

@@ -62,6 +62,10 @@ predictions = sa.Table(
     sa.Column("batch_id", sa.String(64), nullable=True),
     # the PD in points on the scale of the day (loanops/points.py); null for older rows
     sa.Column("points", sa.Integer(), nullable=True),
+    # the challenger's answer on the same application (shadow scoring; never returned)
+    sa.Column("shadow_model_version", sa.String(64), nullable=True),
+    sa.Column("shadow_probability", sa.Float(), nullable=True),
+    sa.Column("shadow_decision", sa.String(16), nullable=True),
     sa.Index("ix_predictions_batch_id", "batch_id"),
     schema=store_schema(),  # read once per process, as every setting of the API
 )

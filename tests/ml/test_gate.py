@@ -79,3 +79,12 @@ def test_bad_gate_settings_are_named():
         gate.GateSettings(fairness="strict")
     with pytest.raises(ValueError, match="floor must be in"):
         gate.GateSettings(floor=1.5)
+
+
+def test_the_live_shadow_record_never_blocks():
+    none = gate.live_rule(None)
+    assert none.verdict == gate.INFO and "no live application" in none.message
+    live = {"shadowed": 1200.0, "decision_agreement": 0.2, "champion_approval_rate": 0.8,
+            "shadow_approval_rate": 0.3, "mean_absolute_pd_difference": 0.2}  # fmt: skip
+    record = gate.live_rule(live)
+    assert gate.passed([record]) and "20.0% of the time" in record.message

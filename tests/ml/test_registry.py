@@ -9,6 +9,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import duckdb
 import mlflow
 import numpy as np
 import pandas as pd
@@ -153,9 +154,10 @@ def test_the_gate_records_every_rule_on_the_frozen_rows(trained, module_env):
     rules = json.loads(tags["gate_rules"])
     assert [r["rule"] for r in rules] == [
         "evaluation_rows", "auc_floor", "auc_vs_champions", "calibration",
-        *(f"fairness_{name}" for name in spec.PROTECTED),
+        *(f"fairness_{name}" for name in spec.PROTECTED), "live_shadow",
     ]  # fmt: skip
-    assert {r["verdict"] for r in rules} <= {"pass", "warn"}
+    assert {r["verdict"] for r in rules} <= {"pass", "warn", "info"}
+    assert rules[-1]["message"] == "no live application shadow-scored yet"
     assert all(r["message"] for r in rules)
     model = client.get_registered_model(registry.MODEL_NAME).tags
     run = model[registry.EVALUATION_RUN_TAG]
@@ -164,6 +166,13 @@ def test_the_gate_records_every_rule_on_the_frozen_rows(trained, module_env):
     assert sorted(map(int, frozen)) == sorted(test_ids.tolist())
     digest = model["gate_evaluation_digest"]
     assert tags[registry.AUC_TAG_PREFIX + digest] == tags["gate_test_auc"]
+    assert float(tags["gate_test_gini"]) == pytest.approx(
+        2 * float(tags["gate_test_auc"]) - 1, abs=1e-5
+    )
+    assert 0 < float(tags["gate_test_ks"]) < 1
+    bands = json.loads(tags["gate_pd_bands"])
+    assert [b["band"] for b in bands] == list(range(1, 11))
+    assert sum(b["rows"] for b in bands) == len(frozen)
 
 
 def _new_challenger(module_env) -> str:
@@ -206,6 +215,36 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_the_gate_records_the_challengers_live_shadow_record(trained, module_env):
+    challenger = _new_challenger(module_env)
+    comparison = pd.DataFrame({
+        "prediction_date": ["2026-12-01", "2026-12-02", "2026-12-02"],
+        "run_id": ["r", "r", "r"], "model_version": ["1", "1", "1"],
+        "shadow_model_version": [challenger, challenger, "99"], "shadowed": [300, 100, 50],
+        "decision_agreement": [0.9, 0.8, 0.1], "champion_approval_rate": [0.8, 0.7, 0.5],
+        "shadow_approval_rate": [0.82, 0.72, 0.2], "champion_mean_pd": [0.08, 0.09, 0.1],
+        "shadow_mean_pd": [0.079, 0.088, 0.3], "mean_absolute_pd_difference": [0.01, 0.02, 0.2],
+    })  # fmt: skip
+    settings = module_env["settings"]
+    with duckdb.connect(str(settings.duckdb_path)) as con:
+        con.execute("create schema if not exists monitoring")
+        con.register("comparison", comparison)
+        con.execute(
+            "create or replace table monitoring.monitoring_shadow_comparison as "
+            "select * from comparison"
+        )
+    live = registry.live_comparison(settings, challenger)
+    assert live is not None and live["shadowed"] == 400
+    assert live["decision_agreement"] == pytest.approx((300 * 0.9 + 100 * 0.8) / 400)
+    decision = registry.promote(dataset.load(settings), warehouse_settings=settings)
+    record = next(r for r in decision.rules if r.rule == "live_shadow")
+    assert record.verdict == "info" and record.value == pytest.approx(0.875)
+    assert "on 400 live applications" in record.message
+    tags = MlflowClient().get_model_version(registry.MODEL_NAME, challenger).tags
+    assert json.loads(tags["gate_rules"])[-1]["rule"] == "live_shadow"
+    assert registry.live_comparison(settings, "12345") is None
 
 
 def test_mlflow_models_serve_answers_invocations(trained, module_env, tmp_path):

@@ -34,7 +34,7 @@ ROWS = 1500
 RUNS = ("run-a", "run-b")
 MODELS = (
     "monitoring_realised_performance", "monitoring_performance_by_band",
-    "monitoring_estimated_performance",
+    "monitoring_estimated_performance", "monitoring_shadow_comparison",
 )  # fmt: skip
 SELECT = " ".join(f"+{name}" for name in MODELS)
 
@@ -67,6 +67,14 @@ def _predictions(ids: list[int], run_id: str, labels: pd.Series, seed: int) -> p
         "decision_policy": '{"version": 1}', "batch_id": None, "points": None,
     }  # fmt: skip
     rows["decision"] = np.where(rows["predicted_class"] == 1, "decline", "approve")
+    # a challenger shadowed every other application
+    shadowed = np.arange(len(rows)) % 2 == 0
+    shadow = np.clip(rows["prediction_probability"].to_numpy() + 0.04, 0, 1).round(2)
+    rows["shadow_model_version"] = np.where(shadowed, "9", None)
+    rows["shadow_probability"] = np.where(shadowed, shadow, np.nan)
+    rows["shadow_decision"] = np.where(
+        shadowed, np.where(shadow >= 0.1, "decline", "approve"), None
+    )
     return rows.assign(**constants)[list(COLUMNS)]
 
 
@@ -198,3 +206,25 @@ def test_the_calibration_check_fires_on_scores_that_are_not_probabilities(built)
         result = estimate_result(row, Champion(version=run[-1], run_id=run, test_auc=0.8))
         assert not result.passed, result.metadata
         assert float(row["roc_auc"]) - float(row["estimated_roc_auc"]) > 0.1
+
+
+def test_shadow_comparison_equals_pandas(built):
+    _, frames = built
+    log = frames["log"]
+    log = log[log["shadow_model_version"].notna()].copy()
+    log["prediction_date"] = pd.to_datetime(log["prediction_timestamp"]).dt.date
+    log["same"] = log["decision"] == log["shadow_decision"]
+    found = frames["monitoring_shadow_comparison"]
+    found["prediction_date"] = pd.to_datetime(found["prediction_date"]).dt.date
+    found = found.set_index(["run_id", "prediction_date"])
+    groups = log.groupby(["run_id", "prediction_date"])
+    assert len(found) == groups.ngroups
+    for (run, day), rows in groups:
+        row = found.loc[(run, day)]
+        assert row["shadow_model_version"] == "9" and int(row["shadowed"]) == len(rows)
+        assert float(row["decision_agreement"]) == pytest.approx(rows["same"].mean())
+        approve = (rows["shadow_decision"] == "approve").mean()
+        assert float(row["shadow_approval_rate"]) == pytest.approx(approve)
+        gap = (rows["shadow_probability"] - rows["prediction_probability"]).abs().mean()
+        assert float(row["mean_absolute_pd_difference"]) == pytest.approx(gap)
+    assert 0 < float(found["decision_agreement"].min()) < 1  # both kinds of answer occur

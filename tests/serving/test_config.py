@@ -32,6 +32,7 @@ def test_defaults(env: dict[str, str], tmp_path: Path) -> None:
         log_level="INFO",
         access_log=True,
         points=Scale(),
+        shadow_model_uri="models:/loan-default@challenger",
     )
     assert settings.prediction_store_url.startswith("sqlite:///")
 

@@ -36,7 +36,10 @@ select
     cast(null as varchar(64)) as model_version,
     cast(null as {{ loanops_double() }}) as latency_ms,
     cast(null as {{ dbt.type_timestamp() }}) as prediction_timestamp,
-    cast(null as varchar(16)) as decision
+    cast(null as varchar(16)) as decision,
+    cast(null as varchar(64)) as shadow_model_version,
+    cast(null as {{ loanops_double() }}) as shadow_probability,
+    cast(null as varchar(16)) as shadow_decision
 where 1 = 0
 )
     {%- endset -%}
@@ -67,6 +70,9 @@ final as (
             as varchar(16)
         ) as decision,
         cast(threshold as {{ loanops_double() }}) as decision_threshold,
+        cast(shadow_model_version as varchar(64)) as shadow_model_version,
+        cast(shadow_probability as {{ loanops_double() }}) as shadow_probability,
+        cast(shadow_decision as varchar(16)) as shadow_decision,
         cast(latency_ms as {{ loanops_double() }}) as latency_ms,
         {{ predicted_at }} as predicted_at,
         cast({{ predicted_at }} as date) as prediction_date
