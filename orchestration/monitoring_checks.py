@@ -16,6 +16,7 @@ fails with WARN severity and says why; nothing was judged, so nothing is retrain
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -235,22 +236,6 @@ def auc_result(row: pd.Series | None, current: Champion) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=auc >= bar, metadata=metadata)
 
 
-@dg.asset_check(
-    asset=PERFORMANCE_MODEL,
-    name=REALISED_AUC.name,
-    description="Once outcomes land for scored applications, the champion's realised ROC-AUC "
-    f"stays at or above max(gate floor, test AUC - {AUC_TOLERANCE}); a failure requests "
-    "retraining.",
-)
-def realised_auc_above_floor(loanops: LoanopsResource) -> dg.AssetCheckResult:
-    """Compare the champion's realised AUC with its test AUC and the gate's floor."""
-    settings = loanops.settings()
-    current = champion(settings)
-    if current is None:
-        return dg.AssetCheckResult(passed=True, metadata={"reason": "no champion"})
-    return auc_result(performance_row(settings, current.run_id), current)
-
-
 def performance_row(settings: Settings, run_id: str) -> pd.Series | None:
     """The run's row of monitoring_realised_performance (None before outcomes land)."""
     if not tables.exists(settings, PERFORMANCE_RELATION):
@@ -305,21 +290,35 @@ def estimate_result(row: pd.Series | None, current: Champion) -> dg.AssetCheckRe
     )
 
 
-@dg.asset_check(
-    asset=PERFORMANCE_MODEL,
-    name=ESTIMATE_AGREES.name,
-    description="Once outcomes land, the champion's realised ROC-AUC agrees with the ROC-AUC "
-    f"its PDs promised (the confidence-based estimate) within max({ESTIMATE_TOLERANCE}, three "
-    "standard errors); a gap means the calibration has broken, and a failure requests "
-    "retraining.",
-)
-def estimated_auc_agrees(loanops: LoanopsResource) -> dg.AssetCheckResult:
-    """Compare the champion's realised ROC-AUC with the estimate from its PDs."""
-    settings = loanops.settings()
-    current = champion(settings)
-    if current is None:
-        return dg.AssetCheckResult(passed=True, metadata={"reason": "no champion"})
-    return estimate_result(performance_row(settings, current.run_id), current)
+def _performance_check(
+    key: dg.AssetCheckKey,
+    judge: Callable[[pd.Series | None, Champion], dg.AssetCheckResult],
+    description: str,
+) -> dg.AssetChecksDefinition:
+    """A check of the champion's row of monitoring_realised_performance (passes without one)."""
+
+    @dg.asset_check(asset=key.asset_key, name=key.name, description=description)
+    def check(loanops: LoanopsResource) -> dg.AssetCheckResult:
+        settings = loanops.settings()
+        current = champion(settings)
+        if current is None:
+            return dg.AssetCheckResult(passed=True, metadata={"reason": "no champion"})
+        return judge(performance_row(settings, current.run_id), current)
+
+    return check
+
+
+realised_auc_above_floor = _performance_check(
+    REALISED_AUC, auc_result,
+    "Once outcomes land for scored applications, the champion's realised ROC-AUC stays at or "
+    f"above max(gate floor, test AUC - {AUC_TOLERANCE}); a failure requests retraining.",
+)  # fmt: skip
+estimated_auc_agrees = _performance_check(
+    ESTIMATE_AGREES, estimate_result,
+    "Once outcomes land, the champion's realised ROC-AUC agrees with the ROC-AUC its PDs "
+    f"promised (the confidence-based estimate) within max({ESTIMATE_TOLERANCE}, three standard "
+    "errors); a gap means the calibration has broken, and a failure requests retraining.",
+)  # fmt: skip
 
 
 ALL = [
