@@ -147,10 +147,11 @@ def _fit_family(
     y: dict[str, np.ndarray],
     columns: tuple[list[str], list[str]],
     budget: float,
-) -> FamilyResult | None:
+) -> FamilyResult:
     """Search one family in a child run, calibrate it on validation and evaluate it on test.
 
-    None when no trial of the family kept the declared directions of risk (recorded on the run).
+    Raises search.DirectionError when no trial kept the declared directions of risk (the run
+    records why and every trial).
     """
     with mlflow.start_run(run_name=family, nested=True) as run:
         try:
@@ -170,7 +171,7 @@ def _fit_family(
         except search.DirectionError as exc:
             mlflow.set_tag("excluded", str(exc))
             mlflow.log_table(pd.DataFrame(exc.trials), artifact_file="search_trials.json")
-            return None
+            raise
         scores = result.pipeline.predict_proba(parts[VALIDATION])[:, 1]
         calibrator = calibration.fit(scores, y[VALIDATION], config.calibration)
         test_pd = calibrator(result.pipeline.predict_proba(parts[TEST])[:, 1])
@@ -228,15 +229,20 @@ def train(settings: Settings, config: TrainConfig, dataset: Dataset | None = Non
         facts = dataset.facts()
         mlflow.set_tags({"git_commit": commit, "data_relation": dataset.relation})
         mlflow.log_params({**config.as_params(), **facts})
-        fitted = [_fit_family(f, config, parts, y, columns, budget) for f in config.families]
-        families = [f for f in fitted if f is not None]
-        excluded = [name for name, f in zip(config.families, fitted, strict=True) if f is None]
+        families: list[FamilyResult] = []
+        why: dict[str, str] = {}  # family -> why it is no candidate
+        for family in config.families:
+            try:
+                families.append(_fit_family(family, config, parts, y, columns, budget))
+            except search.DirectionError as exc:
+                why[family] = str(exc)
+        excluded = list(why)
         mlflow.set_tag("excluded_families", ",".join(excluded))
         if not families:
             raise ValueError(
-                f"no family kept the declared directions of risk ({', '.join(excluded)}): "
-                "see each family's run for the features against them"
-            )
+                "no family kept the declared directions of risk: " + "; ".join(why.values())
+                + " (a larger book, more trials or another family usually does)"
+            )  # fmt: skip
         best = max(families, key=lambda f: f.validation_auc)  # chosen on validation, never test
         validation_pd = best.calibrator(best.result.pipeline.predict_proba(parts[VALIDATION])[:, 1])
         cut = threshold.choose(config.threshold, validation_pd)

@@ -2,6 +2,7 @@
 
 import json
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
@@ -132,3 +133,16 @@ def test_platt_scaling_never_reverses_the_ranking():
     calibrator = calibration.fit(np.clip(anti, 0.01, 0.99), y)
     assert calibrator.slope == 0.0  # the best increasing map: the base rate for everyone
     assert np.allclose(calibrator(np.array([0.1, 0.5, 0.9])), y.mean())
+
+
+def test_a_family_against_a_direction_is_dropped_and_training_says_why(module_env, monkeypatch):
+    monkeypatch.setitem(spec.RISK_DIRECTIONS, "score_source_3", 1)  # against what the data says
+    settings = module_env["settings"]
+    with pytest.raises(ValueError, match=r"no family kept.*logistic.*score_source_3"):
+        train(settings, fast_config(families=(pipelines.LOGISTIC,), register=False))
+    result = train(
+        settings, fast_config(families=(pipelines.LOGISTIC, pipelines.LIGHTGBM), register=False)
+    )
+    assert [f.family for f in result.families] == [pipelines.LIGHTGBM]
+    run = mlflow.get_run(result.run_id)
+    assert run.data.tags["excluded_families"] == pipelines.LOGISTIC

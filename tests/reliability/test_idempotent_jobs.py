@@ -115,7 +115,7 @@ def test_every_job_run_twice_changes_nothing(project):
         pd.testing.assert_frame_equal(again[table], frame, check_exact=True, obj=f"gold.{table}")
 
     # Train once, then the promotion gate twice.
-    _cli(book_env, "train", "--families", "logistic", "--budget-seconds", "4", "--max-trials", "1")
+    _cli(book_env, "train", "--families", "lightgbm", "--budget-seconds", "4", "--max-trials", "1")
     first = _cli(book_env, "promote")
     client = MlflowClient(book_env["MLFLOW_TRACKING_URI"], book_env["MLFLOW_TRACKING_URI"])
     champion = client.get_model_version_by_alias("loan-default", "champion").version
