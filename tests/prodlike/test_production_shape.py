@@ -266,10 +266,10 @@ def test_a_shifted_batch_fails_psi_and_requests_retraining(
         reasons = [r.tags["loanops/retrain_reason"] for r in requested]
         return requested if any(r.endswith("psi_below_alert") for r in reasons) else []
 
-    # The PSI failure requests retraining. It need not be the only request: the traffic above
-    # scored the rows the champion was trained on, and the shifted book reuses the book's ids,
-    # so the outcomes that landed make the realised AUC disagree with what the PDs promised,
-    # which estimated_auc_agrees rightly reports as well.
+    # The PSI failure requests retraining. It need not be the only request: the shifted book
+    # reuses the book's application ids, so the book's outcomes meet the shifted applicants'
+    # PDs, the realised AUC falls far from what the PDs promised, and estimated_auc_agrees
+    # rightly reports that as well.
     requested = wait_for(for_psi, 240, "a PSI run from the retraining sensor", every=5)
     reasons = {r.tags["loanops/retrain_reason"].rsplit(":", 1)[-1] for r in requested}
     assert reasons <= {"feature_psi_below_alert", "score_psi_below_alert", "estimated_auc_agrees"}
