@@ -27,7 +27,7 @@ def test_agreement_within_chance_passes():
 
 def test_a_realised_auc_far_from_the_promise_fails_and_says_calibration():
     result = estimate_result(_row(0.72, 0.81, 5000, 400), CURRENT)
-    assert not result.passed and result.severity == dg.AssetCheckSeverity.ERROR
+    assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
     assert "calibration has broken" in str(result.metadata["reason"].value)  # type: ignore[union-attr]
 
 

@@ -257,22 +257,12 @@ def test_a_shifted_batch_fails_psi_and_requests_retraining(
     psi = [by_name[name] for name in ("score_psi_below_alert", "feature_psi_below_alert")]
     assert not all(e.passed for e in psi), {e.check_name: e.metadata for e in psi}
 
-    def retraining() -> list[Any]:
+    def retraining() -> Any:
         runs = stack.runs("training")
         return [r for r in runs if "loanops/retrain_reason" in r.tags]
 
-    def for_psi() -> list[Any]:
-        requested = retraining()
-        reasons = [r.tags["loanops/retrain_reason"] for r in requested]
-        return requested if any(r.endswith("psi_below_alert") for r in reasons) else []
-
-    # The PSI failure requests retraining. It need not be the only request: the shifted book
-    # reuses the book's application ids, so the book's outcomes meet the shifted applicants'
-    # PDs, the realised AUC falls far from what the PDs promised, and estimated_auc_agrees
-    # rightly reports that as well.
-    requested = wait_for(for_psi, 240, "a PSI run from the retraining sensor", every=5)
-    reasons = {r.tags["loanops/retrain_reason"].rsplit(":", 1)[-1] for r in requested}
-    assert reasons <= {"feature_psi_below_alert", "score_psi_below_alert", "estimated_auc_agrees"}
+    requested = wait_for(retraining, 240, "a run from the retraining sensor", every=5)
+    assert requested[0].tags["loanops/retrain_reason"].endswith("psi_below_alert")
     # The request is what this test proves; its full retraining is not waited for but stopped,
     # through the webserver as an operator would. Dagster refuses to terminate a run while its
     # process is starting, so each run is stopped once it is queued, running or finished.
