@@ -85,12 +85,6 @@ def _scores(version: str, rows: pd.DataFrame, name: str = MODEL_NAME) -> np.ndar
     return scorer.predict_columns(rows, top_reasons=0).probability
 
 
-def test_auc(version: str, dataset: Dataset, name: str = MODEL_NAME) -> float:
-    """ROC-AUC of a registered version on the dataset's test rows (gold features)."""
-    test = dataset.part(TEST)
-    return float(roc_auc_score(test[spec.LABEL_NAME].to_numpy(), _scores(version, test, name)))
-
-
 def evaluation_rows(client: MlflowClient, dataset: Dataset) -> tuple[pd.DataFrame, str, gate.Rule]:
     """The frozen evaluation rows present in gold, their fingerprint, and the rule on them.
 
